@@ -1,0 +1,64 @@
+package bridge
+
+import (
+	"context"
+
+	"github.com/b2bridge/b2bridge/erp"
+)
+
+// Principal is who an API key speaks for: one storefront and the accounts it serves,
+// or an admin.
+type Principal struct {
+	Storefront string
+	Admin      bool
+	accounts   map[string]bool
+}
+
+// Serves reports whether the principal may act for the account.
+func (p *Principal) Serves(account string) bool { return p != nil && p.accounts[account] }
+
+// keyring maps key hashes to principals; it is replaced whole, never mutated.
+type keyring map[string]*Principal
+
+// LoadKeys reads the API keys from the ERP; requests see the new set at once.
+func (s *Service) LoadKeys(ctx context.Context) error {
+	keys, err := s.erp.APIKeys(ctx)
+	if err != nil {
+		return err
+	}
+	ring := make(keyring, len(keys))
+	for _, k := range keys {
+		p := &Principal{Storefront: k.Storefront, Admin: k.Admin, accounts: make(map[string]bool, len(k.Accounts))}
+		for _, a := range k.Accounts {
+			p.accounts[a] = true
+		}
+		ring[k.Hash] = p
+	}
+	s.keys.Store(&ring)
+	return nil
+}
+
+// Authenticate returns the principal of an API key.
+func (s *Service) Authenticate(key string) (*Principal, error) {
+	ring := s.keys.Load()
+	if key == "" || ring == nil {
+		return nil, Errorf(CodeUnauthorized, "an API key is required: Authorization: Bearer <key>")
+	}
+	p, ok := (*ring)[erp.HashKey(key)]
+	if !ok {
+		return nil, Errorf(CodeUnauthorized, "unknown API key")
+	}
+	return p, nil
+}
+
+// storefront checks that p is a storefront key; account, if not empty, must be one of
+// its accounts. It runs before anything is read (truth rule 7).
+func storefront(p *Principal, account string) error {
+	if p == nil || p.Admin || p.Storefront == "" {
+		return Errorf(CodeForbidden, "a storefront key is required")
+	}
+	if account != "" && !p.Serves(account) {
+		return Errorf(CodeForbidden, "this key does not serve account %q", account)
+	}
+	return nil
+}

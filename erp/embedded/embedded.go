@@ -1,0 +1,144 @@
+// Package embedded is the zero-setup ERP: the ERP interface schema on a SQLite file in a
+// data directory (modernc.org/sqlite, pure Go), created and filled with demo data on
+// first start.
+package embedded
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
+
+	"github.com/b2bridge/b2bridge/erp/sqlerp"
+)
+
+// File names inside the data directory.
+const (
+	DatabaseFile    = "erp.db"
+	CredentialsFile = "demo-credentials.json"
+)
+
+// Options configures the embedded ERP.
+type Options struct {
+	// Synchronous is SQLite's synchronous setting: FULL (default; a confirmed order
+	// survives a power cut) or NORMAL (faster; survives a crash of the process only).
+	Synchronous string
+	// TimeZone is the ERP company's time zone for validity dates.
+	TimeZone *time.Location
+	// ReadConns bounds the read pool.
+	ReadConns int
+	// Seed shapes the demo data written on first start.
+	Seed SeedOptions
+	// SkipSeed leaves a new database empty (b2bridge erp migrate).
+	SkipSeed bool
+}
+
+// ERP is the embedded ERP: the sqlerp port on a local file.
+type ERP struct {
+	*sqlerp.DB
+	// Credentials are the demo keys, read from the data directory (nil if absent).
+	Credentials *Credentials
+}
+
+// Open opens the ERP in dir, creating, migrating and seeding it on first start.
+func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
+	sync := strings.ToUpper(opts.Synchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlite synchronous %q: want FULL or NORMAL", opts.Synchronous)
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 8
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("data directory: %w", err)
+	}
+	path := filepath.Join(dir, DatabaseFile)
+	// PRAGMAs go in the DSN: one run with db.Exec would reach one pooled connection only.
+	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
+	write, err := sql.Open("sqlite", dsn(path, common+"&_pragma=synchronous("+sync+")&_txlock=immediate"))
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1) // SQLite has one writer: queue in Go, not in busy_timeout
+	read, err := sql.Open("sqlite", dsn(path, common+"&_query_only=1"))
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxIdleConns(opts.ReadConns)
+	db := sqlerp.New(write, read, sqlerp.SQLite, sqlerp.Options{TimeZone: opts.TimeZone})
+	e := &ERP{DB: db}
+	created, err := db.Migrate(ctx)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if created && !opts.SkipSeed {
+		if e.Credentials, err = Seed(ctx, db.Writer(), opts.Seed); err != nil {
+			db.Close()
+			return nil, err
+		}
+		if err := e.Credentials.Write(dir); err != nil {
+			db.Close()
+			return nil, err
+		}
+		return e, nil
+	}
+	if e.Credentials, err = ReadCredentials(dir); err != nil && !errors.Is(err, os.ErrNotExist) {
+		db.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+func dsn(path, query string) string {
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + query
+}
+
+// Credentials are the demo keys written beside the database on first start.
+type Credentials struct {
+	AdminKey    string           `json:"admin_key"`
+	Storefronts []StorefrontKeys `json:"storefronts"`
+	SKUs        []string         `json:"skus"`
+}
+
+// StorefrontKeys is one demo storefront: its key and the accounts it may act for.
+type StorefrontKeys struct {
+	Name     string   `json:"name"`
+	Key      string   `json:"key"`
+	Accounts []string `json:"accounts"`
+}
+
+// Write stores the credentials in dir, readable by the owner only.
+func (c *Credentials) Write(dir string) error {
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, CredentialsFile), append(b, '\n'), 0o600)
+}
+
+// ReadCredentials reads the credentials of the data directory dir.
+func ReadCredentials(dir string) (*Credentials, error) {
+	b, err := os.ReadFile(filepath.Join(dir, CredentialsFile))
+	if err != nil {
+		return nil, err
+	}
+	c := &Credentials{}
+	if err := json.Unmarshal(b, c); err != nil {
+		return nil, fmt.Errorf("%s: %w", CredentialsFile, err)
+	}
+	return c, nil
+}

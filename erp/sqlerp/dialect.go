@@ -1,0 +1,87 @@
+package sqlerp
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/govalues/decimal"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Dialect is what differs between the databases that carry the ERP interface schema.
+type Dialect struct {
+	// Name picks the DDL directory under schema/.
+	Name string
+	// ForUpdate is appended to the stock read of an order to lock its rows; empty where
+	// the database locks otherwise (SQLite: the whole database, by BEGIN IMMEDIATE).
+	ForUpdate string
+	// Placeholder renders the n-th (1-based) bind parameter.
+	Placeholder func(n int) string
+	// Money encodes an amount as the schema's money column takes it.
+	Money func(d decimal.Decimal) (any, error)
+	// Time encodes a timestamp for a timestamp column.
+	Time func(t time.Time) any
+	// Date encodes a calendar date for a date column.
+	Date func(t time.Time) any
+	// IsUniqueViolation reports a unique constraint violation.
+	IsUniqueViolation func(err error) bool
+	// IsRetryable reports a serialization failure, deadlock or busy database: the
+	// transaction rolled back and may be run again.
+	IsRetryable func(err error) bool
+}
+
+func (d Dialect) rebind(q string) string {
+	if d.Placeholder == nil {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString(d.Placeholder(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// sqliteTimeLayout is fixed-width so that text order is time order (keyset pagination).
+const sqliteTimeLayout = "2006-01-02T15:04:05.000000Z"
+
+// moneyScale is the fixed scale SQLite stores money in: integers of 1/10,000, exact
+// where SQLite's own NUMERIC would be a float.
+const moneyScale = 4
+
+// SQLite is the dialect of the embedded ERP (modernc.org/sqlite).
+var SQLite = Dialect{
+	Name: "sqlite",
+	Money: func(d decimal.Decimal) (any, error) {
+		if d.Scale() > moneyScale {
+			return nil, fmt.Errorf("amount %s has more than %d decimals", d, moneyScale)
+		}
+		whole, frac, ok := d.Pad(moneyScale).Int64(moneyScale)
+		if !ok {
+			return nil, fmt.Errorf("amount %s out of range", d)
+		}
+		return whole*10_000 + frac, nil
+	},
+	Time: func(t time.Time) any { return t.UTC().Format(sqliteTimeLayout) },
+	Date: func(t time.Time) any { return t.Format(time.DateOnly) },
+	IsUniqueViolation: func(err error) bool {
+		var e *sqlite.Error
+		return errors.As(err, &e) && (e.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || e.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+	},
+	IsRetryable: func(err error) bool {
+		var e *sqlite.Error
+		if !errors.As(err, &e) {
+			return false
+		}
+		code := e.Code() & 0xff
+		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+	},
+}

@@ -1,0 +1,210 @@
+package sqlerp
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/b2bridge/b2bridge/erp"
+)
+
+// maxAttempts bounds the runs of one order transaction when the database reports a
+// serialization failure, deadlock or busy lock (one run and up to three retries).
+const maxAttempts = 4
+
+// errAlreadyPlaced is the header insert's unique violation on external_ref.
+var errAlreadyPlaced = errors.New("external reference already booked")
+
+// PlaceOrder implements erp.ERP: one READ COMMITTED transaction that inserts the header
+// (its unique external reference is the idempotency check), prices and allocates from
+// rows it reads and locks itself, reserves stock and credit with conditional updates, and
+// commits. A refusal rolls everything back.
+func (db *DB) PlaceOrder(ctx context.Context, draft erp.OrderDraft) (erp.Placement, error) {
+	for attempt := 1; ; attempt++ {
+		o, err := db.placeOnce(ctx, draft)
+		switch {
+		case errors.Is(err, errAlreadyPlaced):
+			// After the rollback: PostgreSQL has aborted the transaction.
+			prior, err := db.OrderByRef(ctx, draft.ExternalRef)
+			if err != nil {
+				return erp.Placement{}, fmt.Errorf("read order %s after duplicate: %w", draft.ExternalRef, err)
+			}
+			return erp.Placement{Order: prior, Replayed: true}, nil
+		case err != nil && attempt < maxAttempts && db.dialect.IsRetryable(err) && !errors.Is(err, erp.ErrOutcomeUnknown):
+			continue
+		case err != nil:
+			return erp.Placement{}, err
+		}
+		return erp.Placement{Order: o}, nil
+	}
+}
+
+func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, error) {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return erp.Order{}, fmt.Errorf("begin order: %w", err)
+	}
+	defer tx.Rollback()
+
+	// 1. The header first: its unique external reference tells a replay at once.
+	now := db.now().UTC().Truncate(time.Microsecond) // the stored precision: replays answer the same
+	o := erp.Order{Account: draft.Account, ExternalRef: draft.ExternalRef, RequestHash: draft.RequestHash,
+		PONumber: draft.PONumber, RequestedDeliveryDate: draft.RequestedDeliveryDate, CreatedAt: now}
+	var rdd any
+	if draft.RequestedDeliveryDate != nil {
+		rdd = db.dialect.Date(*draft.RequestedDeliveryDate)
+	}
+	var id int64
+	err = tx.QueryRowContext(ctx, db.q(`
+		INSERT INTO orders (account_id, external_ref, request_hash, status, currency, po_number, requested_delivery_date, created_at)
+		VALUES (?, ?, ?, ?, '', ?, ?, ?) RETURNING id`),
+		draft.Account, draft.ExternalRef, draft.RequestHash, erp.StatusReceived, nullString(draft.PONumber), rdd,
+		db.dialect.Time(now)).Scan(&id)
+	if db.dialect.IsUniqueViolation(err) {
+		return o, errAlreadyPlaced
+	}
+	if err != nil {
+		return o, fmt.Errorf("insert order header: %w", err)
+	}
+	o.ID = fmt.Sprint(id)
+
+	// 2–3. Price from the rows of this transaction; lock and allocate stock.
+	p, err := db.planOrder(ctx, tx, draft, true)
+	if err != nil {
+		return o, err
+	}
+	if r := p.refusal(); r != nil {
+		return o, r
+	}
+	for _, l := range p.reserveOrder() {
+		res, err := tx.ExecContext(ctx, db.q(`
+			UPDATE stock SET reserved = reserved + ?
+			 WHERE item_id = ? AND warehouse = ? AND on_hand - reserved >= ?`), l.qty, l.itemID, l.warehouse, l.qty)
+		if err != nil {
+			return o, fmt.Errorf("reserve %s in %s: %w", l.sku, l.warehouse, err)
+		}
+		if n, err := res.RowsAffected(); err != nil || n != 1 {
+			// The locked read said it fits: only a database without row locks gets here.
+			return o, erp.NewRefusal([]erp.LineProblem{{Line: l.line, SKU: l.sku, Reason: erp.ReasonInsufficientStock,
+				Detail: "stock changed during the order", Available: new(int)}}, "")
+		}
+	}
+
+	// 4. Credit last: a conditional update, never a read-then-write.
+	o.Status = erp.StatusOpen
+	amount, err := db.dialect.Money(p.total)
+	if err != nil {
+		return o, err
+	}
+	res, err := tx.ExecContext(ctx, db.q(`
+		UPDATE accounts SET exposure = exposure + ?
+		 WHERE id = ? AND credit_hold = 0 AND exposure + ? <= credit_limit`), amount, draft.Account, amount)
+	if err != nil {
+		return o, fmt.Errorf("reserve credit: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		var hold bool
+		if err := tx.QueryRowContext(ctx, db.q(`SELECT credit_hold FROM accounts WHERE id = ?`), draft.Account).Scan(&hold); err != nil {
+			return o, fmt.Errorf("read credit hold: %w", err)
+		}
+		if draft.CreditPolicy != erp.CreditHold {
+			reason := erp.ReasonCreditLimitExceeded
+			if hold {
+				reason = erp.ReasonCreditHold
+			}
+			return o, erp.NewRefusal(nil, reason)
+		}
+		o.Status = erp.StatusCreditHold // booked, visibly, with no exposure until released
+	}
+
+	// 5. Lines, header, commit.
+	if err := db.insertLines(ctx, tx, id, p); err != nil {
+		return o, err
+	}
+	o.Number = fmt.Sprintf("SO-%08d", id)
+	o.Currency, o.Total, o.ShipTo = p.account.currency, p.total, p.shipTo
+	total, err := db.dialect.Money(p.total)
+	if err != nil {
+		return o, err
+	}
+	if _, err := tx.ExecContext(ctx, db.q(`
+		UPDATE orders SET status = ?, currency = ?, total = ?, order_number = ?, ship_to = ? WHERE id = ?`),
+		o.Status, o.Currency, total, o.Number, o.ShipTo, id); err != nil {
+		return o, fmt.Errorf("complete order header: %w", err)
+	}
+	for _, l := range p.lines {
+		o.Lines = append(o.Lines, erp.OrderLine{SKU: l.sku, Qty: l.qty, UnitPrice: l.unit, LineTotal: l.total, Warehouse: l.warehouse})
+	}
+	if err := tx.Commit(); err != nil {
+		return o, fmt.Errorf("commit order %s: %w: %w", draft.ExternalRef, erp.ErrOutcomeUnknown, err)
+	}
+	return o, nil
+}
+
+func (db *DB) insertLines(ctx context.Context, tx *sql.Tx, id int64, p *plan) error {
+	args := make([]any, 0, 7*len(p.lines))
+	values := make([]string, 0, len(p.lines))
+	for i, l := range p.lines {
+		unit, err := db.dialect.Money(l.unit)
+		if err != nil {
+			return err
+		}
+		total, err := db.dialect.Money(l.total)
+		if err != nil {
+			return err
+		}
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, id, i+1, l.itemID, l.sku, l.qty, unit, total, l.warehouse)
+	}
+	_, err := tx.ExecContext(ctx, db.q(`
+		INSERT INTO order_lines (order_id, line_no, item_id, sku, qty, unit_price, line_total, warehouse)
+		VALUES `+strings.Join(values, ", ")), args...)
+	if err != nil {
+		return fmt.Errorf("insert order lines: %w", err)
+	}
+	return nil
+}
+
+// Quote implements erp.ERP: the order's own planning, in a read transaction, no locks.
+func (db *DB) Quote(ctx context.Context, draft erp.OrderDraft) (erp.Quote, error) {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return erp.Quote{}, fmt.Errorf("begin quote: %w", err)
+	}
+	defer tx.Rollback()
+	p, err := db.planOrder(ctx, tx, draft, false)
+	if err != nil {
+		return erp.Quote{}, err
+	}
+	if p.refused != "" {
+		return erp.Quote{}, erp.NewRefusal(nil, p.refused)
+	}
+	q := erp.Quote{Currency: p.account.currency, Total: p.total, AsOf: db.now().UTC()}
+	for _, l := range p.lines {
+		ql := erp.QuoteLine{SKU: l.sku, Qty: l.qty, Warehouse: l.warehouse, Available: l.available, Problem: l.problem}
+		if l.priced {
+			unit, total := l.unit, l.total
+			ql.UnitPrice, ql.LineTotal = &unit, &total
+		}
+		q.Lines = append(q.Lines, ql)
+	}
+	avail := erp.Credit{Limit: p.account.limit, Exposure: p.account.exposure}.Available()
+	q.Credit = erp.QuoteCredit{Decision: "ok", Available: avail}
+	if p.account.hold || avail.Cmp(p.total) < 0 {
+		q.Credit.Decision = "reject"
+		if draft.CreditPolicy == erp.CreditHold {
+			q.Credit.Decision = "hold"
+		}
+	}
+	return q, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

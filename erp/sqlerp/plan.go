@@ -1,0 +1,244 @@
+package sqlerp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/govalues/decimal"
+
+	"github.com/b2bridge/b2bridge/contracts"
+	"github.com/b2bridge/b2bridge/erp"
+)
+
+// plan is a draft priced and allocated against the ERP as it is now: what an order would
+// book, and every reason it would be refused. Quotes and orders share it.
+type plan struct {
+	account    account
+	shipTo     string
+	exponent   int
+	warehouses []string // the ship-to region's, in priority order
+	lines      []planLine
+	total      decimal.Decimal
+	problems   []erp.LineProblem
+	refused    erp.Reason // an order-level reason (unknown account or ship-to)
+}
+
+// planLine is one merged line: every request line with the same SKU becomes one.
+type planLine struct {
+	line      int // 1-based position of the SKU's first request line
+	sku       string
+	itemID    int64
+	qty       int
+	priced    bool // unit and total are set
+	unit      decimal.Decimal
+	total     decimal.Decimal
+	warehouse string // empty when no warehouse of the region can fill it
+	available int    // the most one warehouse of the region can ship
+	problem   erp.Reason
+}
+
+// planOrder prices and allocates draft reading through q. With lock, the candidate stock
+// rows are locked (where the dialect locks rows) in one global order: (item, warehouse).
+func (db *DB) planOrder(ctx context.Context, q querier, draft erp.OrderDraft, lock bool) (*plan, error) {
+	p := &plan{}
+	a, err := db.readAccount(ctx, q, draft.Account)
+	if errors.Is(err, erp.ErrNotFound) {
+		p.refused = erp.ReasonUnknownAccount
+		return p, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.account = a
+	if p.exponent, err = contracts.Exponent(a.currency); err != nil {
+		return nil, err
+	}
+	p.shipTo = draft.ShipTo
+	if p.shipTo == "" {
+		p.shipTo = a.defaultShipTo
+	}
+	if p.warehouses, err = db.regionWarehouses(ctx, q, a.id, p.shipTo); err != nil {
+		return nil, err
+	}
+	if len(p.warehouses) == 0 {
+		p.refused = erp.ReasonUnknownShipTo
+		return p, nil
+	}
+
+	var skus []string
+	seen := map[string]int{}
+	for i, l := range draft.Lines {
+		if j, ok := seen[l.SKU]; ok {
+			p.lines[j].qty += l.Qty
+			continue
+		}
+		seen[l.SKU] = len(p.lines)
+		p.lines = append(p.lines, planLine{line: i + 1, sku: l.SKU, qty: l.Qty})
+		skus = append(skus, l.SKU)
+	}
+	priced, err := db.readPricing(ctx, q, a, skus)
+	if err != nil {
+		return nil, err
+	}
+	today := contracts.Today(db.now(), db.loc)
+	for i := range p.lines {
+		l := &p.lines[i]
+		item, ok := priced[l.sku]
+		if !ok {
+			p.refuse(l, erp.ReasonUnknownSKU, "no such SKU", nil)
+			continue
+		}
+		l.itemID = item.id
+		if l.qty < item.Item.MinQty || l.qty%item.Item.OrderMultiple != 0 {
+			p.refuse(l, erp.ReasonInvalidQuantity, fmt.Sprintf("quantity %d: minimum %d, in multiples of %d",
+				l.qty, item.Item.MinQty, item.Item.OrderMultiple), nil)
+			continue
+		}
+		price, err := item.Pricing.PriceFor(l.qty, today)
+		if errors.Is(err, contracts.ErrNoPrice) {
+			p.refuse(l, erp.ReasonNoPrice, "no price in "+a.currency, nil)
+			continue
+		}
+		l.unit = price.Unit
+		if l.total, err = contracts.LineTotal(l.unit, l.qty, p.exponent); err != nil {
+			return nil, err
+		}
+		l.priced = true
+		for _, dl := range draft.Lines {
+			if dl.SKU == l.sku && dl.UnitPrice != nil && dl.UnitPrice.Cmp(l.unit) != 0 {
+				unit := l.unit
+				p.refuse(l, erp.ReasonPriceChanged, fmt.Sprintf("unit price is %s, not %s", l.unit, dl.UnitPrice), &unit)
+				break
+			}
+		}
+	}
+	if err := db.allocate(ctx, q, p, lock); err != nil {
+		return nil, err
+	}
+	p.total = decimal.Zero.Pad(p.exponent)
+	for _, l := range p.lines {
+		if l.problem == "" {
+			if p.total, err = p.total.Add(l.total); err != nil {
+				return nil, fmt.Errorf("order total: %w", err)
+			}
+		}
+	}
+	return p, nil
+}
+
+// refuse records a line's first problem (later checks see it and skip the line).
+func (p *plan) refuse(l *planLine, r erp.Reason, detail string, price *decimal.Decimal) {
+	if l.problem != "" {
+		return
+	}
+	l.problem = r
+	lp := erp.LineProblem{Line: l.line, SKU: l.sku, Reason: r, Detail: detail, UnitPrice: price}
+	if r == erp.ReasonInsufficientStock {
+		avail := l.available
+		lp.Available = &avail
+	}
+	p.problems = append(p.problems, lp)
+}
+
+func (db *DB) regionWarehouses(ctx context.Context, q querier, account, shipTo string) ([]string, error) {
+	rows, err := q.QueryContext(ctx, db.q(`
+		SELECT rw.warehouse FROM ship_tos s JOIN region_warehouses rw ON rw.region = s.region
+		 WHERE s.id = ? AND s.account_id = ? ORDER BY rw.priority`), shipTo, account)
+	if err != nil {
+		return nil, fmt.Errorf("read ship-to %s: %w", shipTo, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var w string
+		if err := rows.Scan(&w); err != nil {
+			return nil, err
+		}
+		out = append(out, w)
+	}
+	return out, rows.Err()
+}
+
+// allocate picks, per priced line, the first warehouse of the region that can fill the
+// whole line (no splitting), reading (and with lock, locking) every candidate stock row
+// sorted by (item, warehouse).
+func (db *DB) allocate(ctx context.Context, q querier, p *plan, lock bool) error {
+	var ids []any
+	for _, l := range p.lines {
+		if l.itemID != 0 {
+			ids = append(ids, l.itemID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	args := append(ids, appendStrings(nil, p.warehouses)...)
+	suffix := ""
+	if lock {
+		suffix = db.dialect.ForUpdate
+	}
+	rows, err := q.QueryContext(ctx, db.q(`
+		SELECT item_id, warehouse, on_hand - reserved FROM stock
+		 WHERE item_id IN (`+placeholders(len(ids))+`) AND warehouse IN (`+placeholders(len(p.warehouses))+`)
+		 ORDER BY item_id, warehouse`+suffix), args...)
+	if err != nil {
+		return fmt.Errorf("read stock for order: %w", err)
+	}
+	defer rows.Close()
+	type key struct {
+		item int64
+		wh   string
+	}
+	avail := map[key]int{}
+	for rows.Next() {
+		var k key
+		var n int
+		if err := rows.Scan(&k.item, &k.wh, &n); err != nil {
+			return err
+		}
+		avail[k] = n
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for i := range p.lines {
+		l := &p.lines[i]
+		if l.itemID == 0 {
+			continue
+		}
+		for _, wh := range p.warehouses {
+			n := avail[key{l.itemID, wh}]
+			l.available = max(l.available, n)
+			if l.warehouse == "" && n >= l.qty {
+				l.warehouse = wh
+			}
+		}
+		if l.warehouse == "" {
+			p.refuse(l, erp.ReasonInsufficientStock, fmt.Sprintf("%d available in one warehouse, %d requested", l.available, l.qty), nil)
+		}
+	}
+	return nil
+}
+
+// refusal returns the plan's refusal, or nil if it can be booked.
+func (p *plan) refusal() *erp.Refusal {
+	if p.refused == "" && len(p.problems) == 0 {
+		return nil
+	}
+	sort.Slice(p.problems, func(i, j int) bool { return p.problems[i].Line < p.problems[j].Line })
+	return erp.NewRefusal(p.problems, p.refused)
+}
+
+// reserveOrder returns the lines in the global lock order (item, warehouse).
+func (p *plan) reserveOrder() []planLine {
+	out := append([]planLine(nil), p.lines...)
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].itemID != out[j].itemID {
+			return out[i].itemID < out[j].itemID
+		}
+		return out[i].warehouse < out[j].warehouse
+	})
+	return out
+}

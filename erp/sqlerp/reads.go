@@ -1,0 +1,248 @@
+package sqlerp
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/govalues/decimal"
+
+	"github.com/b2bridge/b2bridge/contracts"
+	"github.com/b2bridge/b2bridge/erp"
+)
+
+// Stock implements erp.ERP.
+func (db *DB) Stock(ctx context.Context, skus []string, warehouse string) ([]erp.Stock, error) {
+	if len(skus) == 0 {
+		return nil, nil
+	}
+	args := make([]any, 0, len(skus)+1)
+	for _, s := range skus {
+		args = append(args, s)
+	}
+	where := ""
+	if warehouse != "" {
+		where = " AND s.warehouse = ?"
+		args = append(args, warehouse)
+	}
+	rows, err := db.read.QueryContext(ctx, db.q(`
+		SELECT i.sku, i.unit, s.warehouse, s.on_hand - s.reserved, s.next_receipt_date, s.next_receipt_qty
+		  FROM items i LEFT JOIN stock s ON s.item_id = i.id`+where+`
+		 WHERE i.sku IN (`+placeholders(len(skus))+`)
+		 ORDER BY i.sku, s.warehouse`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read stock: %w", err)
+	}
+	defer rows.Close()
+	var out []erp.Stock
+	for rows.Next() {
+		var (
+			sku, unit   string
+			wh          sql.NullString
+			avail, rqty sql.NullInt64
+			rdate       time.Time
+		)
+		rd := &date{t: &rdate}
+		if err := rows.Scan(&sku, &unit, &wh, &avail, rd, &rqty); err != nil {
+			return nil, fmt.Errorf("read stock: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].SKU != sku {
+			out = append(out, erp.Stock{SKU: sku, Unit: unit})
+		}
+		st := &out[len(out)-1]
+		if !wh.Valid {
+			continue
+		}
+		st.Warehouses = append(st.Warehouses, erp.WarehouseStock{Warehouse: wh.String, Available: max(0, int(avail.Int64))})
+		if rd.valid && rqty.Valid && (st.NextReceipt == nil || rdate.Before(st.NextReceipt.Date)) {
+			st.NextReceipt = &erp.Receipt{Date: rdate, Qty: int(rqty.Int64)}
+		}
+	}
+	return out, rows.Err()
+}
+
+// account is the accounts row an order or a price read needs.
+type account struct {
+	id, currency, group, defaultShipTo string
+	limit, exposure                    decimal.Decimal
+	hold                               bool
+	terms                              string
+}
+
+func (db *DB) readAccount(ctx context.Context, q querier, id string) (account, error) {
+	a := account{id: id}
+	var group, shipTo sql.NullString
+	err := q.QueryRowContext(ctx, db.q(`
+		SELECT currency, customer_group, credit_limit, exposure, credit_hold, terms, default_ship_to
+		  FROM accounts WHERE id = ?`), id).
+		Scan(&a.currency, &group, moneyOf(&a.limit), moneyOf(&a.exposure), &a.hold, &a.terms, &shipTo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, erp.ErrNotFound
+	}
+	if err != nil {
+		return a, fmt.Errorf("read account %s: %w", id, err)
+	}
+	a.group, a.defaultShipTo = group.String, shipTo.String
+	exp, err := contracts.Exponent(a.currency)
+	if err != nil {
+		return a, fmt.Errorf("account %s: %w", id, err)
+	}
+	a.limit, a.exposure = contracts.Display(a.limit, exp), contracts.Display(a.exposure, exp)
+	return a, nil
+}
+
+// Credit implements erp.ERP.
+func (db *DB) Credit(ctx context.Context, id string) (erp.Credit, error) {
+	a, err := db.readAccount(ctx, db.read, id)
+	if err != nil {
+		return erp.Credit{}, err
+	}
+	return erp.Credit{Account: id, Currency: a.currency, Limit: a.limit, Exposure: a.exposure, OnHold: a.hold, Terms: a.terms}, nil
+}
+
+// PriceData implements erp.ERP.
+func (db *DB) PriceData(ctx context.Context, id string, skus []string) (erp.PriceData, error) {
+	a, err := db.readAccount(ctx, db.read, id)
+	if err != nil {
+		return erp.PriceData{}, err
+	}
+	priced, err := db.readPricing(ctx, db.read, a, skus)
+	if err != nil {
+		return erp.PriceData{}, err
+	}
+	items := make(map[string]erp.ItemPricing, len(priced))
+	for sku, p := range priced {
+		items[sku] = p.ItemPricing
+	}
+	return erp.PriceData{Account: id, Currency: a.currency, Date: contracts.Today(db.now(), db.loc), Items: items}, nil
+}
+
+// pricedItem is an item's pricing with its ERP key.
+type pricedItem struct {
+	id int64
+	erp.ItemPricing
+}
+
+// readPricing reads, in one statement, the items with these SKUs and every list price,
+// group price-list tier and agreement tier in the account's currency that may price them.
+// Validity windows are left to contracts, which owns those rules.
+func (db *DB) readPricing(ctx context.Context, q querier, a account, skus []string) (map[string]*pricedItem, error) {
+	out := make(map[string]*pricedItem, len(skus))
+	if len(skus) == 0 {
+		return out, nil
+	}
+	in := placeholders(len(skus))
+	args := []any{a.currency}
+	args = appendStrings(args, skus)
+	args = append(args, a.group, a.currency)
+	args = appendStrings(args, skus)
+	args = append(args, a.id, a.currency)
+	args = appendStrings(args, skus)
+	rows, err := q.QueryContext(ctx, db.q(`
+		SELECT i.id, i.sku, i.unit, i.min_qty, i.order_multiple, '', '', 0, lp.price, NULL, NULL
+		  FROM items i LEFT JOIN list_prices lp ON lp.item_id = i.id AND lp.currency = ?
+		 WHERE i.sku IN (`+in+`)
+		UNION ALL
+		SELECT i.id, i.sku, '', 0, 0, 'price_list', pl.id, e.min_qty, e.price, pl.valid_from, pl.valid_to
+		  FROM price_lists pl
+		  JOIN price_list_entries e ON e.price_list_id = pl.id
+		  JOIN items i ON i.id = e.item_id
+		 WHERE pl.customer_group = ? AND pl.currency = ? AND i.sku IN (`+in+`)
+		UNION ALL
+		SELECT i.id, i.sku, '', 0, 0, 'agreement', ag.id, l.min_qty, l.price, ag.valid_from, ag.valid_to
+		  FROM agreements ag
+		  JOIN agreement_lines l ON l.agreement_id = ag.id
+		  JOIN items i ON i.id = l.item_id
+		 WHERE ag.account_id = ? AND ag.currency = ? AND i.sku IN (`+in+`)`), args...)
+	if err != nil {
+		return nil, fmt.Errorf("read prices: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id                  int64
+			sku, unit, src, ref string
+			minQty, multiple    int
+			tierMin             int
+			price               decimal.Decimal
+			from, to            time.Time
+		)
+		pm, fd, td := moneyOf(&price), &date{t: &from}, &date{t: &to}
+		if err := rows.Scan(&id, &sku, &unit, &minQty, &multiple, &src, &ref, &tierMin, pm, fd, td); err != nil {
+			return nil, fmt.Errorf("read prices: %w", err)
+		}
+		ip := out[sku]
+		if ip == nil {
+			ip = &pricedItem{}
+			out[sku] = ip
+		}
+		if src == "" {
+			ip.id = id
+			ip.Item = erp.Item{SKU: sku, Unit: unit, MinQty: minQty, OrderMultiple: multiple}
+			if pm.valid {
+				ip.Pricing.ListPrice = &price
+			}
+		} else {
+			ip.Pricing.Tiers = append(ip.Pricing.Tiers, contracts.Tier{Source: contracts.Source(src), Ref: ref,
+				MinQty: tierMin, Price: price, From: from, To: to})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read prices: %w", err)
+	}
+	exp, err := contracts.Exponent(a.currency)
+	if err != nil {
+		return nil, err
+	}
+	for sku, ip := range out {
+		if ip.id == 0 { // tiers whose item row was not read: not an item
+			delete(out, sku)
+			continue
+		}
+		if ip.Pricing.ListPrice != nil {
+			lp := contracts.Display(*ip.Pricing.ListPrice, exp)
+			ip.Pricing.ListPrice = &lp
+		}
+		for i := range ip.Pricing.Tiers {
+			ip.Pricing.Tiers[i].Price = contracts.Display(ip.Pricing.Tiers[i].Price, exp)
+		}
+	}
+	return out, nil
+}
+
+func appendStrings(args []any, ss []string) []any {
+	for _, s := range ss {
+		args = append(args, s)
+	}
+	return args
+}
+
+// APIKeys implements erp.ERP.
+func (db *DB) APIKeys(ctx context.Context) ([]erp.APIKey, error) {
+	rows, err := db.read.QueryContext(ctx, `
+		SELECT k.key_hash, k.admin, COALESCE(k.storefront, ''), COALESCE(sa.account_id, '')
+		  FROM api_keys k LEFT JOIN storefront_accounts sa ON sa.storefront = k.storefront
+		 ORDER BY k.key_hash, sa.account_id`)
+	if err != nil {
+		return nil, fmt.Errorf("read api keys: %w", err)
+	}
+	defer rows.Close()
+	var out []erp.APIKey
+	for rows.Next() {
+		var k erp.APIKey
+		var acct string
+		if err := rows.Scan(&k.Hash, &k.Admin, &k.Storefront, &acct); err != nil {
+			return nil, fmt.Errorf("read api keys: %w", err)
+		}
+		if len(out) == 0 || out[len(out)-1].Hash != k.Hash {
+			out = append(out, k)
+		}
+		if acct != "" {
+			last := &out[len(out)-1]
+			last.Accounts = append(last.Accounts, acct)
+		}
+	}
+	return out, rows.Err()
+}

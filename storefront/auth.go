@@ -1,0 +1,32 @@
+package storefront
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/b2bridge/b2bridge/bridge"
+)
+
+const principalKey = "principal"
+
+// authenticate resolves the bearer key before any handler reads anything.
+func authenticate(svc *bridge.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		key, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		if !ok {
+			key = ""
+		}
+		p, err := svc.Authenticate(strings.TrimSpace(key))
+		if err != nil {
+			return err
+		}
+		c.Locals(principalKey, p)
+		return c.Next()
+	}
+}
+
+func principal(c *fiber.Ctx) *bridge.Principal {
+	p, _ := c.Locals(principalKey).(*bridge.Principal)
+	return p
+}

@@ -1,0 +1,30 @@
+package storefront
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/b2bridge/b2bridge/bridge"
+)
+
+type creditResponse struct {
+	Account   string        `json:"account"`
+	Currency  string        `json:"currency"`
+	Limit     string        `json:"limit"`
+	Exposure  string        `json:"exposure"`
+	Available string        `json:"available"`
+	OnHold    bool          `json:"on_hold"`
+	Terms     string        `json:"terms"`
+	Source    bridge.Source `json:"source"`
+	AsOf      string        `json:"as_of"`
+}
+
+// GET /v1/accounts/:account/credit
+func (h handlers) credit(c *fiber.Ctx) error {
+	cr, err := h.svc.Credit(c.UserContext(), principal(c), c.Params("account"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(creditResponse{Account: cr.Account, Currency: cr.Currency, Limit: cr.Limit.String(),
+		Exposure: cr.Exposure.String(), Available: cr.Available().String(), OnHold: cr.OnHold, Terms: cr.Terms,
+		Source: cr.Source, AsOf: rfc3339(cr.AsOf)})
+}

@@ -1,0 +1,53 @@
+// Package storefront is the storefront REST API v1 on Fiber: routes, request and
+// response types, validation, storefront-key authentication and problem+json errors.
+package storefront
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+	"github.com/gofiber/fiber/v2/middleware/requestid"
+
+	"github.com/b2bridge/b2bridge/bridge"
+)
+
+// Limits on what a request may carry.
+const (
+	MaxBodyBytes = 256 << 10 // an order of MaxLines lines fits many times over
+	MaxLines     = 200       // lines of one order, quote or price read
+	MaxSKUs      = 100       // SKUs of one availability read
+)
+
+// New returns the Fiber app with the storefront API mounted at /v1. The caller adds ops
+// and admin routes and listens.
+func New(svc *bridge.Service, log *slog.Logger) *fiber.App {
+	app := fiber.New(fiber.Config{
+		AppName:               "b2bridge",
+		BodyLimit:             MaxBodyBytes,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		DisableStartupMessage: true,
+		ErrorHandler:          errorHandler(log),
+	})
+	app.Use(recover.New(), requestid.New())
+	v1 := app.Group("/v1", authenticate(svc))
+	h := handlers{svc: svc}
+	v1.Get("/availability", h.availability)
+	v1.Get("/accounts/:account/prices", h.prices)
+	v1.Get("/accounts/:account/credit", h.credit)
+	v1.Post("/accounts/:account/quotes", h.quote)
+	v1.Post("/accounts/:account/orders", h.placeOrder)
+	v1.Get("/accounts/:account/orders", h.listOrders)
+	v1.Get("/accounts/:account/orders/:id", h.getOrder)
+	return app
+}
+
+type handlers struct {
+	svc *bridge.Service
+}
+
+// rfc3339 renders a wire timestamp: RFC 3339, UTC.
+func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
