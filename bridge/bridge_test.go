@@ -1,0 +1,230 @@
+package bridge_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/govalues/decimal"
+	"github.com/stretchr/testify/mock"
+
+	"github.com/b2bridge/b2bridge/bridge"
+	"github.com/b2bridge/b2bridge/erp"
+	"github.com/b2bridge/b2bridge/erp/erpmock"
+)
+
+const (
+	northKey = "north-key"
+	southKey = "south-key"
+)
+
+// newService returns a service over a mock ERP that knows two storefronts' keys and
+// nothing else: any other ERP call the test did not expect fails it.
+func newService(t *testing.T) (*bridge.Service, *erpmock.ERP) {
+	t.Helper()
+	m := erpmock.NewERP(t)
+	m.EXPECT().APIKeys(mock.Anything).Return([]erp.APIKey{
+		{Hash: erp.HashKey(northKey), Storefront: "north", Accounts: []string{"A1", "A2"}},
+		{Hash: erp.HashKey(southKey), Storefront: "south", Accounts: []string{"B1"}},
+		{Hash: erp.HashKey("admin-key"), Admin: true},
+	}, nil).Once()
+	cfg := bridge.DefaultConfig
+	cfg.OrderTimeout = 3 * time.Second
+	svc, err := bridge.New(m, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return svc, m
+}
+
+func auth(t *testing.T, svc *bridge.Service, key string) *bridge.Principal {
+	t.Helper()
+	p, err := svc.Authenticate(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+var cart = bridge.OrderRequest{Lines: []bridge.Line{{SKU: "S1", Qty: 2}}}
+
+func TestPlaceOrderMapsERPOutcomes(t *testing.T) {
+	refusal := erp.NewRefusal([]erp.LineProblem{{Line: 1, SKU: "S1", Reason: erp.ReasonInsufficientStock}}, "")
+	tests := []struct {
+		name string
+		err  error
+		want bridge.Code
+	}{
+		{"committed, then the connection dropped", fmt.Errorf("commit order X: %w: %w", erp.ErrOutcomeUnknown, io.ErrUnexpectedEOF), bridge.CodeOutcomeUnknown},
+		{"ERP unreachable before commit", errors.New("dial tcp: connection refused"), bridge.CodeERPUnavailable},
+		{"deadline before commit", context.DeadlineExceeded, bridge.CodeERPUnavailable},
+		{"refused", refusal, bridge.CodeInsufficientStock},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			svc, m := newService(t)
+			m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).Return(erp.Placement{}, tc.err).Once()
+			_, err := svc.PlaceOrder(context.Background(), auth(t, svc, northKey), "A1", "k", cart)
+			if got := bridge.ErrorCode(err); got != tc.want {
+				t.Errorf("code = %s, want %s (err %v)", got, tc.want, err)
+			}
+		})
+	}
+}
+
+func TestPlaceOrderDraft(t *testing.T) {
+	svc, m := newService(t)
+	price := decimal.MustParse("12.50")
+	req := bridge.OrderRequest{PONumber: "PO-9", Lines: []bridge.Line{{SKU: "S1", Qty: 2, UnitPrice: &price}}}
+	var got erp.OrderDraft
+	m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).RunAndReturn(func(_ context.Context, d erp.OrderDraft) (erp.Placement, error) {
+		got = d
+		return erp.Placement{Order: erp.Order{ID: "7", RequestHash: d.RequestHash}}, nil
+	}).Once()
+	placed, err := svc.PlaceOrder(context.Background(), auth(t, svc, northKey), "A1", "key-1", req)
+	if err != nil || placed.Replayed || placed.Order.ID != "7" {
+		t.Fatalf("placed %+v, %v", placed, err)
+	}
+	if got.ExternalRef != bridge.ExternalRef("north", "A1", "key-1") || got.RequestHash != bridge.RequestHash("A1", req) ||
+		got.Account != "A1" || got.PONumber != "PO-9" || got.CreditPolicy != erp.CreditReject {
+		t.Errorf("draft = %+v", got)
+	}
+}
+
+func TestReplayWithAnotherRequestIsRejected(t *testing.T) {
+	svc, m := newService(t)
+	m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).Return(erp.Placement{Order: erp.Order{ID: "1", RequestHash: "other"}, Replayed: true}, nil).Once()
+	_, err := svc.PlaceOrder(context.Background(), auth(t, svc, northKey), "A1", "k", cart)
+	if bridge.ErrorCode(err) != bridge.CodeIdempotencyKeyReused {
+		t.Errorf("err = %v, want idempotency_key_reused", err)
+	}
+	m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).Return(erp.Placement{Order: erp.Order{ID: "1", RequestHash: bridge.RequestHash("A1", cart)}, Replayed: true}, nil).Once()
+	placed, err := svc.PlaceOrder(context.Background(), auth(t, svc, northKey), "A1", "k", cart)
+	if err != nil || !placed.Replayed {
+		t.Errorf("same request: %+v, %v; want a replay", placed, err)
+	}
+}
+
+// A client hanging up (or the server shutting down) must not cancel a commit in flight.
+func TestOrderRunsOnItsOwnContext(t *testing.T) {
+	svc, m := newService(t)
+	m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).RunAndReturn(func(ctx context.Context, d erp.OrderDraft) (erp.Placement, error) {
+		if ctx.Err() != nil {
+			t.Errorf("order context already done: %v", ctx.Err())
+		}
+		if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > 3*time.Second {
+			t.Errorf("order context deadline %v, want within the 3s order timeout", dl)
+		}
+		return erp.Placement{Order: erp.Order{ID: "1", RequestHash: d.RequestHash}}, nil
+	}).Once()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // the client is gone
+	if _, err := svc.PlaceOrder(ctx, auth(t, svc, northKey), "A1", "k", cart); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Truth rule 7: a key never reaches another storefront's account, and nothing is read.
+func TestScopeIsCheckedBeforeAnyERPCall(t *testing.T) {
+	svc, _ := newService(t) // no expectations: any ERP call fails the test
+	ctx := context.Background()
+	north, admin := auth(t, svc, northKey), auth(t, svc, "admin-key")
+	calls := map[string]func(p *bridge.Principal) error{
+		"prices": func(p *bridge.Principal) error {
+			_, err := svc.Prices(ctx, p, "B1", []bridge.PriceQuery{{SKU: "S1", Qty: 1}})
+			return err
+		},
+		"credit": func(p *bridge.Principal) error { _, err := svc.Credit(ctx, p, "B1"); return err },
+		"quote":  func(p *bridge.Principal) error { _, err := svc.Quote(ctx, p, "B1", cart); return err },
+		"order":  func(p *bridge.Principal) error { _, err := svc.PlaceOrder(ctx, p, "B1", "k", cart); return err },
+		"get":    func(p *bridge.Principal) error { _, err := svc.Order(ctx, p, "B1", "1"); return err },
+		"list":   func(p *bridge.Principal) error { _, err := svc.Orders(ctx, p, "B1", "", 10); return err },
+	}
+	for name, call := range calls {
+		for who, p := range map[string]*bridge.Principal{"other storefront": north, "admin key": admin, "nobody": nil} {
+			if err := call(p); bridge.ErrorCode(err) != bridge.CodeForbidden {
+				t.Errorf("%s as %s: %v, want forbidden", name, who, err)
+			}
+		}
+	}
+	if _, err := svc.Availability(ctx, admin, []string{"S1"}, ""); bridge.ErrorCode(err) != bridge.CodeForbidden {
+		t.Errorf("availability with the admin key: %v, want forbidden", err)
+	}
+	for _, key := range []string{"", "wrong", northKey + " "} {
+		if _, err := svc.Authenticate(key); bridge.ErrorCode(err) != bridge.CodeUnauthorized {
+			t.Errorf("Authenticate(%q) = %v, want unauthorized", key, err)
+		}
+	}
+}
+
+func TestExternalRef(t *testing.T) {
+	ref := bridge.ExternalRef("north", "A1", "k")
+	if len(ref) != 26 {
+		t.Errorf("len = %d, want 26", len(ref))
+	}
+	others := []string{
+		bridge.ExternalRef("south", "A1", "k"),
+		bridge.ExternalRef("north", "A2", "k"),
+		bridge.ExternalRef("north", "A1", "k2"),
+		bridge.ExternalRef("nort", "hA1", "k"), // the same bytes, split differently
+	}
+	for _, o := range others {
+		if o == ref {
+			t.Errorf("two scopes share reference %s", ref)
+		}
+	}
+}
+
+func TestRequestHash(t *testing.T) {
+	p1, p2, p3 := decimal.MustParse("12.5"), decimal.MustParse("12.50"), decimal.MustParse("12.51")
+	base := bridge.OrderRequest{Lines: []bridge.Line{{SKU: "A", Qty: 1, UnitPrice: &p1}, {SKU: "B", Qty: 2}}}
+	same := bridge.OrderRequest{Lines: []bridge.Line{{SKU: "A", Qty: 1, UnitPrice: &p2}, {SKU: "B", Qty: 2}}}
+	h := bridge.RequestHash("A1", base)
+	if bridge.RequestHash("A1", same) != h {
+		t.Error("12.5 and 12.50 hash differently")
+	}
+	for name, r := range map[string]bridge.OrderRequest{
+		"price":      {Lines: []bridge.Line{{SKU: "A", Qty: 1, UnitPrice: &p3}, {SKU: "B", Qty: 2}}},
+		"line order": {Lines: []bridge.Line{{SKU: "B", Qty: 2}, {SKU: "A", Qty: 1, UnitPrice: &p1}}},
+		"po number":  {PONumber: "X", Lines: base.Lines},
+		"ship-to":    {ShipTo: "X", Lines: base.Lines},
+	} {
+		if bridge.RequestHash("A1", r) == h {
+			t.Errorf("a different %s hashes the same", name)
+		}
+	}
+	if bridge.RequestHash("A2", base) == h {
+		t.Error("another account hashes the same")
+	}
+}
+
+func TestOrdersPaging(t *testing.T) {
+	svc, m := newService(t)
+	p := auth(t, svc, northKey)
+	created := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	orders := []erp.Order{{ID: "3", CreatedAt: created}, {ID: "2", CreatedAt: created}, {ID: "1", CreatedAt: created}}
+	m.EXPECT().Orders(mock.Anything, "A1", (*erp.OrderCursor)(nil), 3).Return(orders, nil).Once()
+	page, err := svc.Orders(context.Background(), p, "A1", "", 2)
+	if err != nil || len(page.Orders) != 2 || page.NextCursor == "" {
+		t.Fatalf("page %+v, %v", page, err)
+	}
+	m.EXPECT().Orders(mock.Anything, "A1", &erp.OrderCursor{CreatedAt: created, ID: "2"}, 3).Return(orders[2:], nil).Once()
+	page, err = svc.Orders(context.Background(), p, "A1", page.NextCursor, 2)
+	if err != nil || len(page.Orders) != 1 || page.NextCursor != "" {
+		t.Fatalf("second page %+v, %v", page, err)
+	}
+	for _, bad := range []struct {
+		cursor string
+		limit  int
+	}{{"%%%", 10}, {"", 0}, {"", 101}} {
+		if _, err := svc.Orders(context.Background(), p, "A1", bad.cursor, bad.limit); bridge.ErrorCode(err) != bridge.CodeInvalidRequest {
+			t.Errorf("cursor %q limit %d: %v, want invalid_request", bad.cursor, bad.limit, err)
+		}
+	}
+}
