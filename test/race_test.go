@@ -1,0 +1,5 @@
+//go:build race
+
+package test
+
+func init() { buildFlags = append(buildFlags, "-race") }
