@@ -1,6 +1,8 @@
 package sqlerp
 
 import (
+	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -20,6 +22,10 @@ type Dialect struct {
 	ForUpdate string
 	// Placeholder renders the n-th (1-based) bind parameter.
 	Placeholder func(n int) string
+	// InsertID runs an INSERT (written with ? placeholders) and returns the id the
+	// database gave the row: RETURNING where the database has it, RETURNING INTO an out
+	// parameter on Oracle.
+	InsertID func(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error)
 	// Money encodes an amount as the schema's money column takes it.
 	Money func(d decimal.Decimal) (any, error)
 	// Time encodes a timestamp for a timestamp column.
@@ -59,7 +65,8 @@ const moneyScale = 4
 
 // SQLite is the dialect of the embedded ERP (modernc.org/sqlite).
 var SQLite = Dialect{
-	Name: "sqlite",
+	Name:     "sqlite",
+	InsertID: insertReturning,
 	Money: func(d decimal.Decimal) (any, error) {
 		if d.Scale() > moneyScale {
 			return nil, fmt.Errorf("amount %s has more than %d decimals", d, moneyScale)
@@ -84,4 +91,12 @@ var SQLite = Dialect{
 		code := e.Code() & 0xff
 		return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
 	},
+}
+
+// insertReturning is InsertID for databases with INSERT ... RETURNING (SQLite ≥ 3.35,
+// PostgreSQL).
+func insertReturning(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
+	var id int64
+	err := tx.QueryRowContext(ctx, insert+" RETURNING id", args...).Scan(&id)
+	return id, err
 }

@@ -57,12 +57,11 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	if draft.RequestedDeliveryDate != nil {
 		rdd = db.dialect.Date(*draft.RequestedDeliveryDate)
 	}
-	var id int64
-	err = tx.QueryRowContext(ctx, db.q(`
+	id, err := db.dialect.InsertID(ctx, tx, db.q(`
 		INSERT INTO orders (account_id, external_ref, request_hash, status, currency, po_number, requested_delivery_date, created_at)
-		VALUES (?, ?, ?, ?, '', ?, ?, ?) RETURNING id`),
+		VALUES (?, ?, ?, ?, '', ?, ?, ?)`),
 		draft.Account, draft.ExternalRef, draft.RequestHash, erp.StatusReceived, nullString(draft.PONumber), rdd,
-		db.dialect.Time(now)).Scan(&id)
+		db.dialect.Time(now))
 	if db.dialect.IsUniqueViolation(err) {
 		return o, errAlreadyPlaced
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/govalues/decimal"
 
@@ -350,5 +351,44 @@ func TestQuoteMatchesTheOrder(t *testing.T) {
 		if l.UnitPrice.Cmp(o.UnitPrice) != 0 || l.LineTotal.Cmp(o.LineTotal) != 0 || l.Warehouse != o.Warehouse {
 			t.Errorf("line %d: quote %s %s %s, order %s %s %s", i, l.UnitPrice, l.LineTotal, l.Warehouse, o.UnitPrice, o.LineTotal, o.Warehouse)
 		}
+	}
+}
+
+// Orders for the same SKUs in opposite line orders must neither deadlock nor oversell:
+// stock rows are locked in one global (item, warehouse) order whatever the line order.
+func TestOppositeLineOrdersDoNotDeadlock(t *testing.T) {
+	e := openERP(t)
+	db := e.Writer()
+	plentyOfCredit(t, db)
+	setStock(t, db, "BRG-00005", 40)
+	setStock(t, db, "BRG-00006", 40)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	booked := 0
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			lines := []erp.DraftLine{line("BRG-00005", 1), line("BRG-00006", 1)}
+			if i%2 == 1 {
+				lines[0], lines[1] = lines[1], lines[0]
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			_, err := e.PlaceOrder(ctx, draft(embedded.Account(1+i%60), fmt.Sprint("x", i), lines...))
+			var r *erp.Refusal
+			mu.Lock()
+			defer mu.Unlock()
+			switch {
+			case err == nil:
+				booked++
+			case !errors.As(err, &r):
+				t.Errorf("order %d: %v", i, err)
+			}
+		}(i)
+	}
+	wg.Wait()
+	if booked != 40 || available(t, db, "BRG-00005") != 0 || available(t, db, "BRG-00006") != 0 {
+		t.Errorf("booked %d orders; want 40 and both items at 0", booked)
 	}
 }
