@@ -29,6 +29,15 @@ type orderLineRequest struct {
 	UnitPrice *decimal.Decimal `json:"unit_price"`
 }
 
+// cart decodes and validates a quote or order body.
+func cart(c *fiber.Ctx) (bridge.OrderRequest, error) {
+	var req orderRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return bridge.OrderRequest{}, err
+	}
+	return req.toBridge()
+}
+
 func (r orderRequest) toBridge() (bridge.OrderRequest, error) {
 	out := bridge.OrderRequest{PONumber: r.PONumber, ShipTo: r.ShipTo, Lines: make([]bridge.Line, len(r.Lines))}
 	if r.RequestedDeliveryDate != "" {
@@ -108,11 +117,7 @@ func (h handlers) placeOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	var req orderRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	r, err := req.toBridge()
+	r, err := cart(c)
 	if err != nil {
 		return err
 	}

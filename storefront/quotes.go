@@ -31,11 +31,7 @@ type quoteCredit struct {
 // POST /v1/accounts/:account/quotes: the cart priced and allocated as an order would be.
 // A valid cart is always 200; each line that would fail says why in problem.
 func (h handlers) quote(c *fiber.Ctx) error {
-	var req orderRequest
-	if err := decodeJSON(c, &req); err != nil {
-		return err
-	}
-	r, err := req.toBridge()
+	r, err := cart(c)
 	if err != nil {
 		return err
 	}

@@ -201,14 +201,23 @@ func printFirstScreen(w io.Writer, m *Main) {
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' '%s/v1/accounts/%s/credit'\n\n", sf.Key, m.URL, sf.Accounts[0])
 }
 
-func erpMigrate(ctx context.Context, args []string, stdout io.Writer) error {
-	var data string
-	fs := flag.NewFlagSet("erp migrate", flag.ContinueOnError)
-	fs.StringVar(&data, "data", DefaultConfig().Data, "embedded ERP data directory")
-	if err := fs.Parse(args); err != nil {
-		return err
+// openERPAdmin parses an erp subcommand's flags (--data and those extra adds) and opens
+// the embedded ERP's schema without seeding it.
+func openERPAdmin(ctx context.Context, name string, args []string, extra func(*flag.FlagSet)) (*embedded.ERP, string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	data := fs.String("data", DefaultConfig().Data, "embedded ERP data directory")
+	if extra != nil {
+		extra(fs)
 	}
-	e, err := embedded.Open(ctx, data, embedded.Options{SkipSeed: true})
+	if err := fs.Parse(args); err != nil {
+		return nil, "", err
+	}
+	e, err := embedded.Open(ctx, *data, embedded.Options{SkipSeed: true})
+	return e, *data, err
+}
+
+func erpMigrate(ctx context.Context, args []string, stdout io.Writer) error {
+	e, data, err := openERPAdmin(ctx, "erp migrate", args, nil)
 	if err != nil {
 		return err
 	}
@@ -218,17 +227,12 @@ func erpMigrate(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func erpSeed(ctx context.Context, args []string, stdout io.Writer) error {
-	var data string
 	var opts embedded.SeedOptions
-	fs := flag.NewFlagSet("erp seed", flag.ContinueOnError)
-	fs.StringVar(&data, "data", DefaultConfig().Data, "embedded ERP data directory")
-	fs.IntVar(&opts.Items, "items", 1000, "number of items")
-	fs.IntVar(&opts.Accounts, "accounts", 60, "number of customer accounts")
-	fs.Uint64Var(&opts.Seed, "seed", 0, "generator seed (the same seed gives the same data)")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	e, err := embedded.Open(ctx, data, embedded.Options{SkipSeed: true})
+	e, data, err := openERPAdmin(ctx, "erp seed", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&opts.Items, "items", 1000, "number of items")
+		fs.IntVar(&opts.Accounts, "accounts", 60, "number of customer accounts")
+		fs.Uint64Var(&opts.Seed, "seed", 0, "generator seed (the same seed gives the same data)")
+	})
 	if err != nil {
 		return err
 	}
