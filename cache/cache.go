@@ -1,0 +1,308 @@
+// Package cache keeps read-through caches of values that another system owns: a fresh
+// period, stale-while-revalidate, a bounded stale fallback for when the owner cannot be
+// reached, negative entries for keys the owner does not have, single-flight loading and
+// targeted invalidation. Storage is ristretto, bounded by a cost in bytes.
+package cache
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/dgraph-io/ristretto/v2"
+	"golang.org/x/sync/singleflight"
+)
+
+// Source says how a value was answered.
+type Source uint8
+
+// Sources of a Result.
+const (
+	Loaded Source = iota // loaded from the owner just now
+	Cached               // fresh from the cache, or within stale-while-revalidate
+	Stale                // the owner failed; the newest cached value, past its freshness
+)
+
+// Options configures a Cache.
+type Options struct {
+	// MaxBytes bounds the estimated size of all entries.
+	MaxBytes int64
+	// TTL is how long a value is fresh.
+	TTL time.Duration
+	// Revalidate is how long after TTL a value is still answered as cached while one
+	// background load refreshes it.
+	Revalidate time.Duration
+	// MaxStale is how long after TTL a value is kept to answer, flagged Stale, when
+	// loading fails. Past it, a failed load is an error.
+	MaxStale time.Duration
+	// NegativeTTL is how long a key the owner does not have is remembered as absent.
+	NegativeTTL time.Duration
+	// Tags returns the invalidation tags of a key besides the key itself.
+	Tags func(key string) []string
+	// RefreshTimeout bounds a background refresh.
+	RefreshTimeout time.Duration
+}
+
+// LoadFunc loads the values of keys from the owner. Keys it leaves out of the map are
+// absent there.
+type LoadFunc[V any] func(ctx context.Context, keys []string) (map[string]V, error)
+
+// Result is one key's answer.
+type Result[V any] struct {
+	Value  V
+	Found  bool // false: the owner does not have the key
+	Source Source
+	AsOf   time.Time // when the owner said it
+}
+
+// Stats counts what the cache did.
+type Stats struct {
+	Hits, Misses, StaleServed, Loads, LoadErrors, Refreshes uint64
+	CostBytes                                               uint64
+}
+
+type entry[V any] struct {
+	value V
+	found bool
+	asOf  time.Time
+	gens  []uint64 // the key's tag generations when the load began
+}
+
+// Cache is a read-through cache of V by string key. It is safe for concurrent use.
+type Cache[V any] struct {
+	opts       Options
+	cost       func(V) int64
+	store      *ristretto.Cache[string, *entry[V]]
+	flight     singleflight.Group
+	gens       sync.Map // tag → *atomic.Uint64
+	refreshing sync.Map // key → struct{}
+	now        func() time.Time
+
+	hits, misses, stale, loads, loadErrors, refreshes atomic.Uint64
+}
+
+// New returns a cache whose entries cost cost(v) bytes.
+func New[V any](opts Options, cost func(V) int64) (*Cache[V], error) {
+	if opts.MaxBytes <= 0 || opts.TTL <= 0 {
+		return nil, errors.New("cache: MaxBytes and TTL must be positive")
+	}
+	if opts.RefreshTimeout <= 0 {
+		opts.RefreshTimeout = 5 * time.Second
+	}
+	store, err := ristretto.NewCache(&ristretto.Config[string, *entry[V]]{
+		NumCounters:        max(10_000, opts.MaxBytes/50), // ~10 per entry of ~500 bytes
+		MaxCost:            opts.MaxBytes,
+		BufferItems:        64,
+		IgnoreInternalCost: true,
+		Metrics:            true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &Cache[V]{opts: opts, cost: cost, store: store, now: time.Now}, nil
+}
+
+// Close releases the cache's goroutines.
+func (c *Cache[V]) Close() { c.store.Close() }
+
+// Get is GetMany for one key.
+func (c *Cache[V]) Get(ctx context.Context, key string, load LoadFunc[V]) (Result[V], error) {
+	r, err := c.GetMany(ctx, []string{key}, load)
+	if err != nil {
+		return Result[V]{}, err
+	}
+	return r[0], nil
+}
+
+// GetMany answers keys in order: fresh ones from the cache, the rest with one load
+// shared by every concurrent caller missing the same keys. Values past their TTL but
+// within Revalidate are answered and refreshed in the background. If the load fails,
+// keys with a value younger than TTL+MaxStale are answered Stale; otherwise the load's
+// error is returned.
+func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load LoadFunc[V]) ([]Result[V], error) {
+	out := make([]Result[V], len(keys))
+	now := c.now()
+	var missing, refresh []string
+	var stale map[string]*entry[V]
+	for i, k := range keys {
+		e, ok := c.store.Get(k)
+		if !ok {
+			missing = append(missing, k)
+			continue
+		}
+		age, ttl := now.Sub(e.asOf), c.opts.TTL
+		if !e.found {
+			ttl = c.opts.NegativeTTL
+		}
+		current := c.current(k, e.gens)
+		switch {
+		case current && age < ttl:
+			out[i] = Result[V]{Value: e.value, Found: e.found, Source: Cached, AsOf: e.asOf}
+			c.hits.Add(1)
+		case current && age < ttl+c.opts.Revalidate && e.found:
+			out[i] = Result[V]{Value: e.value, Found: e.found, Source: Cached, AsOf: e.asOf}
+			c.hits.Add(1)
+			refresh = append(refresh, k)
+		default:
+			missing = append(missing, k)
+			if e.found && age < c.opts.TTL+c.opts.MaxStale {
+				if stale == nil {
+					stale = map[string]*entry[V]{}
+				}
+				stale[k] = e
+			}
+		}
+	}
+	if len(refresh) > 0 {
+		c.refresh(refresh, load)
+	}
+	if len(missing) == 0 {
+		return out, nil
+	}
+	c.misses.Add(uint64(len(missing)))
+	loaded, err := c.load(ctx, missing, load)
+	for i, k := range keys {
+		if out[i].Source == Cached {
+			continue
+		}
+		if err == nil {
+			out[i] = loaded[k]
+			continue
+		}
+		e, ok := stale[k]
+		if !ok {
+			return nil, err
+		}
+		out[i] = Result[V]{Value: e.value, Found: true, Source: Stale, AsOf: e.asOf}
+		c.stale.Add(1)
+	}
+	return out, nil
+}
+
+// load runs one load per distinct set of keys at a time and stores what it gets.
+func (c *Cache[V]) load(ctx context.Context, keys []string, load LoadFunc[V]) (map[string]Result[V], error) {
+	sorted := append([]string(nil), keys...)
+	sort.Strings(sorted)
+	v, err, _ := c.flight.Do(strings.Join(sorted, "\x00"), func() (any, error) {
+		// Not the first caller's context: one caller hanging up must not fail the rest.
+		return c.loadAndStore(context.WithoutCancel(ctx), sorted, load)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(map[string]Result[V]), nil
+}
+
+func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFunc[V]) (map[string]Result[V], error) {
+	gens := make([][]uint64, len(keys))
+	for i, k := range keys {
+		gens[i] = c.snapshot(k) // before the load: an invalidation during it wins
+	}
+	asOf := c.now()
+	c.loads.Add(1)
+	values, err := load(ctx, keys)
+	if err != nil {
+		c.loadErrors.Add(1)
+		return nil, err
+	}
+	out := make(map[string]Result[V], len(keys))
+	for i, k := range keys {
+		v, found := values[k]
+		e := &entry[V]{value: v, found: found, asOf: asOf, gens: gens[i]}
+		keep, cost := c.opts.NegativeTTL, int64(64+len(k))
+		if found {
+			keep, cost = c.opts.TTL+max(c.opts.Revalidate, c.opts.MaxStale), cost+c.cost(v)
+		}
+		if keep > 0 {
+			c.store.SetWithTTL(k, e, cost, keep)
+		}
+		out[k] = Result[V]{Value: v, Found: found, Source: Loaded, AsOf: asOf}
+	}
+	c.store.Wait() // the next reader sees these entries, not another miss
+	return out, nil
+}
+
+// refresh reloads keys in the background, once per key at a time.
+func (c *Cache[V]) refresh(keys []string, load LoadFunc[V]) {
+	var mine []string
+	for _, k := range keys {
+		if _, busy := c.refreshing.LoadOrStore(k, struct{}{}); !busy {
+			mine = append(mine, k)
+		}
+	}
+	if len(mine) == 0 {
+		return
+	}
+	c.refreshes.Add(1)
+	go func() {
+		defer func() {
+			for _, k := range mine {
+				c.refreshing.Delete(k)
+			}
+		}()
+		ctx, cancel := context.WithTimeout(context.Background(), c.opts.RefreshTimeout)
+		defer cancel()
+		c.load(ctx, mine, load) // a failure leaves the old value to age out
+	}()
+}
+
+func (c *Cache[V]) tags(key string) []string {
+	if c.opts.Tags == nil {
+		return []string{key}
+	}
+	return append([]string{key}, c.opts.Tags(key)...)
+}
+
+func (c *Cache[V]) gen(tag string) *atomic.Uint64 {
+	if g, ok := c.gens.Load(tag); ok {
+		return g.(*atomic.Uint64)
+	}
+	g, _ := c.gens.LoadOrStore(tag, new(atomic.Uint64))
+	return g.(*atomic.Uint64)
+}
+
+func (c *Cache[V]) snapshot(key string) []uint64 {
+	tags := c.tags(key)
+	gens := make([]uint64, len(tags))
+	for i, t := range tags {
+		gens[i] = c.gen(t).Load()
+	}
+	return gens
+}
+
+func (c *Cache[V]) current(key string, gens []uint64) bool {
+	for i, t := range c.tags(key) {
+		if c.gen(t).Load() != gens[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Invalidate marks every entry carrying one of the tags (a key is a tag of itself) as
+// no longer fresh, including entries being loaded right now. Invalidated values remain
+// available as a stale fallback.
+func (c *Cache[V]) Invalidate(tags ...string) {
+	for _, t := range tags {
+		c.gen(t).Add(1)
+	}
+}
+
+// Purge drops every entry.
+func (c *Cache[V]) Purge() {
+	c.store.Clear()
+}
+
+// Stats returns the cache's counters.
+func (c *Cache[V]) Stats() Stats {
+	s := Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), StaleServed: c.stale.Load(), Loads: c.loads.Load(),
+		LoadErrors: c.loadErrors.Load(), Refreshes: c.refreshes.Load()}
+	if m := c.store.Metrics; m != nil {
+		s.CostBytes = m.CostAdded() - m.CostEvicted()
+	}
+	return s
+}

@@ -1,0 +1,203 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// owner is a fake source of truth that counts its loads.
+type owner struct {
+	mu     sync.Mutex
+	values map[string]int
+	fail   error
+	loads  atomic.Int32
+	gate   chan struct{} // when set, loads wait for it
+}
+
+func (o *owner) load(ctx context.Context, keys []string) (map[string]int, error) {
+	o.loads.Add(1)
+	if o.gate != nil {
+		<-o.gate
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.fail != nil {
+		return nil, o.fail
+	}
+	out := map[string]int{}
+	for _, k := range keys {
+		if v, ok := o.values[k]; ok {
+			out[k] = v
+		}
+	}
+	return out, nil
+}
+
+func (o *owner) set(k string, v int) {
+	o.mu.Lock()
+	o.values[k] = v
+	o.mu.Unlock()
+}
+
+type clock struct{ t atomic.Int64 }
+
+func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()) }
+func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
+
+func newCache(t *testing.T) (*Cache[int], *clock) {
+	t.Helper()
+	c, err := New[int](Options{MaxBytes: 1 << 20, TTL: time.Second, Revalidate: time.Second, MaxStale: 10 * time.Second,
+		NegativeTTL: 500 * time.Millisecond, Tags: func(k string) []string { return []string{"group:" + k[:1]} }},
+		func(int) int64 { return 8 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := &clock{}
+	clk.t.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
+	c.now = clk.now
+	t.Cleanup(c.Close)
+	return c, clk
+}
+
+func get(t *testing.T, c *Cache[int], o *owner, key string) Result[int] {
+	t.Helper()
+	r, err := c.Get(context.Background(), key, o.load)
+	if err != nil {
+		t.Fatalf("get %s: %v", key, err)
+	}
+	return r
+}
+
+func TestFreshHitThenReloadAfterRevalidateWindow(t *testing.T) {
+	c, clk := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}}
+	if r := get(t, c, o, "a1"); r.Source != Loaded || r.Value != 1 || !r.Found {
+		t.Fatalf("first read: %+v", r)
+	}
+	o.set("a1", 2)
+	if r := get(t, c, o, "a1"); r.Source != Cached || r.Value != 1 || o.loads.Load() != 1 {
+		t.Fatalf("fresh read: %+v after %d loads", r, o.loads.Load())
+	}
+	clk.advance(2500 * time.Millisecond) // past TTL and revalidate: a synchronous load
+	if r := get(t, c, o, "a1"); r.Source != Loaded || r.Value != 2 {
+		t.Fatalf("expired read: %+v", r)
+	}
+}
+
+func TestStaleWhileRevalidate(t *testing.T) {
+	c, clk := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}}
+	get(t, c, o, "a1")
+	o.set("a1", 2)
+	clk.advance(1500 * time.Millisecond)
+	if r := get(t, c, o, "a1"); r.Source != Cached || r.Value != 1 {
+		t.Fatalf("within revalidate: %+v, want the old value at once", r)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for get(t, c, o, "a1").Value != 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("background refresh never landed")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if n := o.loads.Load(); n != 2 {
+		t.Errorf("%d loads, want 2 (one refresh)", n)
+	}
+}
+
+func TestStaleFallbackIsBoundedByMaxStale(t *testing.T) {
+	c, clk := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}}
+	first := get(t, c, o, "a1")
+	o.fail = errors.New("owner down")
+	clk.advance(5 * time.Second)
+	r, err := c.Get(context.Background(), "a1", o.load)
+	if err != nil || r.Source != Stale || r.Value != 1 || !r.AsOf.Equal(first.AsOf) {
+		t.Fatalf("owner down within MaxStale: %+v %v, want the stale value with its as_of", r, err)
+	}
+	clk.advance(7 * time.Second) // 12s old: past TTL+MaxStale
+	if _, err := c.Get(context.Background(), "a1", o.load); !errors.Is(err, o.fail) {
+		t.Fatalf("owner down past MaxStale: %v, want the load's error", err)
+	}
+	if _, err := c.Get(context.Background(), "b1", o.load); !errors.Is(err, o.fail) {
+		t.Fatalf("never cached: %v, want the load's error", err)
+	}
+}
+
+func TestNegativeEntries(t *testing.T) {
+	c, clk := newCache(t)
+	o := &owner{values: map[string]int{}}
+	if r := get(t, c, o, "zz"); r.Found {
+		t.Fatalf("unknown key found: %+v", r)
+	}
+	get(t, c, o, "zz")
+	if o.loads.Load() != 1 {
+		t.Fatalf("%d loads, want the absence cached", o.loads.Load())
+	}
+	o.set("zz", 9)
+	clk.advance(600 * time.Millisecond) // past NegativeTTL, well within TTL
+	if r := get(t, c, o, "zz"); !r.Found || r.Value != 9 {
+		t.Fatalf("after NegativeTTL: %+v", r)
+	}
+}
+
+func TestStampedeMakesOneLoad(t *testing.T) {
+	c, _ := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}, gate: make(chan struct{})}
+	var wg sync.WaitGroup
+	var bad atomic.Int32
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r, err := c.Get(context.Background(), "a1", o.load); err != nil || r.Value != 1 {
+				bad.Add(1)
+			}
+		}()
+	}
+	time.Sleep(50 * time.Millisecond) // let the readers pile up on the cold key
+	close(o.gate)
+	wg.Wait()
+	if n := o.loads.Load(); n != 1 || bad.Load() != 0 {
+		t.Errorf("%d loads, %d bad answers; want 1 and 0", n, bad.Load())
+	}
+}
+
+func TestInvalidationDuringALoadWins(t *testing.T) {
+	c, _ := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}, gate: make(chan struct{})}
+	done := make(chan Result[int])
+	go func() {
+		r, _ := c.Get(context.Background(), "a1", o.load)
+		done <- r
+	}()
+	for o.loads.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	c.Invalidate("a1") // the owner changed while the old value was on its way
+	o.gate <- struct{}{}
+	<-done
+	o.set("a1", 2)
+	o.gate = nil
+	if r := get(t, c, o, "a1"); r.Value != 2 {
+		t.Errorf("read after the invalidation: %+v, want the new value", r)
+	}
+}
+
+func TestInvalidateByTag(t *testing.T) {
+	c, _ := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1, "a2": 1, "b1": 1}}
+	c.GetMany(context.Background(), []string{"a1", "a2", "b1"}, o.load)
+	o.set("a1", 2)
+	o.set("a2", 2)
+	o.set("b1", 2)
+	c.Invalidate("group:a")
+	rs, err := c.GetMany(context.Background(), []string{"a1", "a2", "b1"}, o.load)
+	if err != nil || rs[0].Value != 2 || rs[1].Value != 2 || rs[2].Value != 1 || rs[2].Source != Cached {
+		t.Errorf("after invalidating group:a: %+v %v", rs, err)
+	}
+}
