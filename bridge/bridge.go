@@ -1,17 +1,20 @@
 // Package bridge is the core of b2bridge: the order path and the read paths between the
-// storefront API and the ERP port. It validates what only the core can, scopes every
-// call to the caller's accounts, derives idempotency references, runs each ERP call on a
-// context of its own with its operation's timeout, and turns ERP outcomes into the
-// bridge's errors. It keeps no order state: the ERP is the system of record.
+// storefront API and the ERP port. It scopes every call to the caller's accounts,
+// answers reads from caches that follow the ERP's change log, runs each ERP operation
+// class behind its own breaker, timeout and concurrency bound, derives idempotency
+// references, resolves unknown order outcomes and invalidates what an order changed. It
+// keeps no order state: the ERP is the system of record.
 package bridge
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
+	"github.com/b2bridge/b2bridge/cache"
 	"github.com/b2bridge/b2bridge/erp"
 )
 
@@ -24,41 +27,99 @@ type (
 	Line        = erp.DraftLine
 )
 
-// Config tunes the service.
+// Config tunes the service. Zero fields take DefaultConfig's values.
 type Config struct {
-	// CreditPolicy says what happens to an order over the credit limit.
+	// CreditPolicy says what happens to an order over the credit limit or on hold.
 	CreditPolicy erp.CreditPolicy
 	// ReadTimeout bounds an ERP read (stock, prices, credit, quotes, order history).
 	ReadTimeout time.Duration
 	// OrderTimeout bounds the ERP's order transaction. It runs on a context of its own:
 	// a client hanging up does not cancel a commit.
 	OrderTimeout time.Duration
+	// LookupTimeout bounds the look-up of an order whose outcome is unknown.
+	LookupTimeout time.Duration
+	// ReadConcurrency and OrderConcurrency bound the ERP calls in flight per class.
+	ReadConcurrency  int
+	OrderConcurrency int
+	// Breaker configures every class's circuit breaker.
+	Breaker BreakerConfig
+	// Cache configures the read caches.
+	Cache CacheConfig
+	// FollowInterval is how often the change log is read.
+	FollowInterval time.Duration
+}
+
+// BreakerConfig configures a circuit breaker.
+type BreakerConfig struct {
+	Failures uint32        // consecutive failures that open it
+	OpenFor  time.Duration // how long it stays open before letting one call try
+}
+
+// CacheConfig configures the read caches (stock, prices, credit).
+type CacheConfig struct {
+	StockTTL, PriceTTL, CreditTTL time.Duration
+	// Revalidate: after its TTL a value is answered once more while it is refreshed.
+	Revalidate time.Duration
+	// MaxStale: how old past its TTL a value may be to answer, flagged stale, while the
+	// ERP cannot be reached.
+	MaxStale time.Duration
+	// NegativeTTL: how long an unknown SKU is remembered.
+	NegativeTTL time.Duration
+	// MaxBytes bounds the three caches together.
+	MaxBytes int64
 }
 
 // DefaultConfig is the configuration when nothing is set.
-var DefaultConfig = Config{CreditPolicy: erp.CreditReject, ReadTimeout: 2 * time.Second, OrderTimeout: 10 * time.Second}
+var DefaultConfig = Config{
+	CreditPolicy:     erp.CreditReject,
+	ReadTimeout:      2 * time.Second,
+	OrderTimeout:     10 * time.Second,
+	LookupTimeout:    2 * time.Second,
+	ReadConcurrency:  64,
+	OrderConcurrency: 32,
+	Breaker:          BreakerConfig{Failures: 5, OpenFor: 5 * time.Second},
+	Cache: CacheConfig{StockTTL: 2 * time.Second, PriceTTL: 60 * time.Second, CreditTTL: 5 * time.Second,
+		Revalidate: 5 * time.Second, MaxStale: 10 * time.Minute, NegativeTTL: 10 * time.Second, MaxBytes: 64 << 20},
+	FollowInterval: 250 * time.Millisecond,
+}
 
 // Validate names the first bad setting.
 func (c Config) Validate() error {
 	if _, err := erp.ParseCreditPolicy(string(c.CreditPolicy)); err != nil {
 		return err
 	}
-	if c.ReadTimeout <= 0 || c.OrderTimeout <= 0 {
-		return fmt.Errorf("timeouts must be positive (read %v, order %v)", c.ReadTimeout, c.OrderTimeout)
+	if c.ReadTimeout <= 0 || c.OrderTimeout <= 0 || c.LookupTimeout <= 0 || c.FollowInterval <= 0 {
+		return errors.New("timeouts and the follow interval must be positive")
+	}
+	if c.ReadConcurrency < 1 || c.OrderConcurrency < 1 || c.Breaker.Failures < 1 || c.Breaker.OpenFor <= 0 {
+		return errors.New("concurrency bounds, breaker failures and breaker open time must be positive")
+	}
+	cc := c.Cache
+	if cc.StockTTL <= 0 || cc.PriceTTL <= 0 || cc.CreditTTL <= 0 || cc.NegativeTTL <= 0 || cc.MaxBytes < 1<<20 ||
+		cc.Revalidate < 0 || cc.MaxStale < 0 {
+		return errors.New("cache TTLs must be positive and cache max bytes at least 1 MiB")
 	}
 	return nil
 }
 
 // Service is the bridge core. It is safe for concurrent use.
 type Service struct {
-	erp  erp.ERP
-	cfg  Config
-	keys atomic.Pointer[keyring]
-	log  *slog.Logger
-	now  func() time.Time
+	erp    erp.ERP
+	cfg    Config
+	keys   atomic.Pointer[keyring]
+	log    *slog.Logger
+	now    func() time.Time
+	guards map[Class]*guard
+
+	stock  *cache.Cache[erp.Stock]
+	prices *cache.Cache[pricing]
+	credit *cache.Cache[erp.Credit]
+
+	follower follower
 }
 
-// New returns the service over an ERP. Call LoadKeys before serving.
+// New returns the service over an ERP. Call LoadKeys before serving and Follow to keep
+// the caches in step with the ERP.
 func New(e erp.ERP, cfg Config, log *slog.Logger) (*Service, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -66,7 +127,25 @@ func New(e erp.ERP, cfg Config, log *slog.Logger) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{erp: e, cfg: cfg, log: log, now: time.Now}, nil
+	s := &Service{erp: e, cfg: cfg, log: log, now: time.Now, guards: map[Class]*guard{}}
+	for _, c := range Classes {
+		timeout, n := cfg.ReadTimeout, cfg.ReadConcurrency
+		if c == OrderWrites {
+			timeout, n = cfg.OrderTimeout, cfg.OrderConcurrency
+		}
+		s.guards[c] = newGuard(c, timeout, n, cfg.Breaker)
+	}
+	if err := s.newCaches(); err != nil {
+		return nil, fmt.Errorf("caches: %w", err)
+	}
+	return s, nil
+}
+
+// Close stops the caches' background work.
+func (s *Service) Close() {
+	s.stock.Close()
+	s.prices.Close()
+	s.credit.Close()
 }
 
 // Ready reports whether the ERP answers.
@@ -74,9 +153,4 @@ func (s *Service) Ready(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
 	defer cancel()
 	return s.erp.Ping(ctx)
-}
-
-// readContext bounds an ERP read by the read timeout.
-func (s *Service) readContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(ctx, s.cfg.ReadTimeout)
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/stretchr/testify/mock"
 
 	"github.com/b2bridge/b2bridge/bridge"
+	"github.com/b2bridge/b2bridge/contracts"
 	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/erpmock"
 )
@@ -54,27 +57,129 @@ func auth(t *testing.T, svc *bridge.Service, key string) *bridge.Principal {
 
 var cart = bridge.OrderRequest{Lines: []bridge.Line{{SKU: "S1", Qty: 2}}}
 
-func TestPlaceOrderMapsERPOutcomes(t *testing.T) {
-	refusal := erp.NewRefusal([]erp.LineProblem{{Line: 1, SKU: "S1", Reason: erp.ReasonInsufficientStock}}, "")
+func TestPlaceOrderOutcomes(t *testing.T) {
+	hash := bridge.RequestHash("A1", cart)
+	ref := bridge.ExternalRef("north", "A1", "k")
+	dropped := fmt.Errorf("commit order: %w: %w", erp.ErrOutcomeUnknown, io.ErrUnexpectedEOF)
+	booked := erp.Order{ID: "42", Account: "A1", RequestHash: hash, Lines: []erp.OrderLine{{SKU: "S1", Qty: 2}}}
 	tests := []struct {
-		name string
-		err  error
-		want bridge.Code
+		name     string
+		err      error
+		lookup   *erp.Order // nil: no look-up expected
+		lookErr  error
+		want     bridge.Code // "" means 201 with order 42
+		replayed bool
 	}{
-		{"committed, then the connection dropped", fmt.Errorf("commit order X: %w: %w", erp.ErrOutcomeUnknown, io.ErrUnexpectedEOF), bridge.CodeOutcomeUnknown},
-		{"ERP unreachable before commit", errors.New("dial tcp: connection refused"), bridge.CodeERPUnavailable},
-		{"deadline before commit", context.DeadlineExceeded, bridge.CodeERPUnavailable},
-		{"refused", refusal, bridge.CodeInsufficientStock},
+		{name: "committed, then the connection dropped: found", err: dropped, lookup: &booked},
+		{name: "commit sent, look-up finds nothing", err: dropped, lookup: &erp.Order{}, lookErr: erp.ErrNotFound, want: bridge.CodeOutcomeUnknown},
+		{name: "commit sent, look-up fails too", err: dropped, lookup: &erp.Order{}, lookErr: context.DeadlineExceeded, want: bridge.CodeOutcomeUnknown},
+		{name: "commit sent, another request holds the key", err: dropped, lookup: &erp.Order{ID: "9", RequestHash: "other"}, want: bridge.CodeIdempotencyKeyReused},
+		{name: "unreachable before commit: rolled back", err: errors.New("dial tcp: connection refused"), want: bridge.CodeERPUnavailable},
+		{name: "deadline before commit: rolled back", err: context.DeadlineExceeded, want: bridge.CodeERPUnavailable},
+		{name: "refused", err: erp.NewRefusal([]erp.LineProblem{{Line: 1, SKU: "S1", Reason: erp.ReasonInsufficientStock}}, ""), want: bridge.CodeInsufficientStock},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			svc, m := newService(t)
 			m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).Return(erp.Placement{}, tc.err).Once()
-			_, err := svc.PlaceOrder(context.Background(), auth(t, svc, northKey), "A1", "k", cart)
+			if tc.lookup != nil {
+				m.EXPECT().OrderByRef(mock.Anything, ref).RunAndReturn(func(ctx context.Context, _ string) (erp.Order, error) {
+					if dl, ok := ctx.Deadline(); !ok || time.Until(dl) > 2*time.Second {
+						t.Errorf("look-up deadline %v, want its own short one", dl)
+					}
+					return *tc.lookup, tc.lookErr
+				}).Once()
+			}
+			placed, err := svc.PlaceOrder(context.Background(), auth(t, svc, northKey), "A1", "k", cart)
+			if tc.want == "" {
+				if err != nil || placed.Order.ID != "42" || placed.Replayed {
+					t.Fatalf("placed %+v, %v; want a first answer (201) with order 42", placed, err)
+				}
+				return
+			}
 			if got := bridge.ErrorCode(err); got != tc.want {
 				t.Errorf("code = %s, want %s (err %v)", got, tc.want, err)
 			}
 		})
+	}
+}
+
+func TestWriteBreakerOpensAndFailsFast(t *testing.T) {
+	svc, m := newService(t)
+	down := errors.New("connection refused")
+	m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).Return(erp.Placement{}, down).Times(5)
+	p := auth(t, svc, northKey)
+	for i := 0; i < 5; i++ {
+		svc.PlaceOrder(context.Background(), p, "A1", "k", cart)
+	}
+	start := time.Now()
+	_, err := svc.PlaceOrder(context.Background(), p, "A1", "k", cart) // a sixth ERP call would fail the mock
+	if bridge.ErrorCode(err) != bridge.CodeERPUnavailable || time.Since(start) > 50*time.Millisecond {
+		t.Errorf("with the breaker open: %v after %v, want erp_unavailable at once", err, time.Since(start))
+	}
+	if got := svc.Health().Breakers[bridge.OrderWrites]; got != "open" {
+		t.Errorf("order_writes breaker %s, want open", got)
+	}
+	if got := svc.Health().Breakers[bridge.StockReads]; got != "closed" {
+		t.Errorf("stock_reads breaker %s, want closed: classes are separate", got)
+	}
+}
+
+func TestReadsFallBackToStaleCacheThenFail(t *testing.T) {
+	m := erpmock.NewERP(t)
+	m.EXPECT().APIKeys(mock.Anything).Return([]erp.APIKey{{Hash: erp.HashKey(northKey), Storefront: "north"}}, nil).Once()
+	cfg := bridge.DefaultConfig
+	cfg.Cache.StockTTL, cfg.Cache.Revalidate, cfg.Cache.MaxStale = 20*time.Millisecond, 0, 200*time.Millisecond
+	svc, err := bridge.New(m, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.LoadKeys(context.Background())
+	p := auth(t, svc, northKey)
+	m.EXPECT().Stock(mock.Anything, []string{"S1"}, "").Return([]erp.Stock{{SKU: "S1", Warehouses: []erp.WarehouseStock{{Warehouse: "W", Available: 5}}}}, nil).Once()
+	first, err := svc.Availability(context.Background(), p, []string{"S1"}, "")
+	if err != nil || first[0].Source != bridge.SourceERP {
+		t.Fatalf("first read: %+v %v", first, err)
+	}
+	if again, _ := svc.Availability(context.Background(), p, []string{"S1"}, ""); again[0].Source != bridge.SourceCache {
+		t.Errorf("second read: %+v, want from cache", again)
+	}
+	m.EXPECT().Stock(mock.Anything, []string{"S1"}, "").Return(nil, errors.New("ERP down"))
+	time.Sleep(30 * time.Millisecond)
+	stale, err := svc.Availability(context.Background(), p, []string{"S1"}, "")
+	if err != nil || stale[0].Source != bridge.SourceStale || !stale[0].AsOf.Equal(first[0].AsOf) || stale[0].Available() != 5 {
+		t.Fatalf("ERP down: %+v %v, want the stale value with its as_of", stale, err)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if _, err := svc.Availability(context.Background(), p, []string{"S1"}, ""); bridge.ErrorCode(err) != bridge.CodeERPUnavailable {
+		t.Errorf("past max staleness: %v, want erp_unavailable", err)
+	}
+}
+
+func TestStampedeOfColdReadsMakesOneERPCall(t *testing.T) {
+	svc, m := newService(t)
+	p := auth(t, svc, northKey)
+	m.EXPECT().PriceData(mock.Anything, "A1", []string{"S1"}).RunAndReturn(func(context.Context, string, []string) (erp.PriceData, error) {
+		time.Sleep(100 * time.Millisecond) // the ERP is slow enough for everyone to pile up
+		list := decimal.MustParse("9.99")
+		return erp.PriceData{Account: "A1", Currency: "EUR", Date: time.Now(),
+			Items: map[string]erp.ItemPricing{"S1": {Item: erp.Item{SKU: "S1"}, Pricing: contracts.Item{ListPrice: &list}}}}, nil
+	}).Once()
+	var wg sync.WaitGroup
+	var bad atomic.Int32
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pr, err := svc.Prices(context.Background(), p, "A1", []bridge.PriceQuery{{SKU: "S1", Qty: 1}})
+			if err != nil || pr.Lines[0].UnitPrice.String() != "9.99" {
+				bad.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if bad.Load() != 0 {
+		t.Errorf("%d reads failed", bad.Load())
 	}
 }
 

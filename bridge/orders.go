@@ -70,7 +70,8 @@ func RequestHash(account string, r OrderRequest) string {
 
 // PlaceOrder places the order in the ERP, once per Idempotency-Key. The ERP call runs on
 // a context of its own, bounded by the order timeout: neither a client hanging up nor
-// the server shutting down cancels a commit in flight.
+// the server shutting down cancels a commit in flight. Orders never use the cache, and
+// with the write breaker open they fail fast.
 func (s *Service) PlaceOrder(ctx context.Context, p *Principal, account, key string, r OrderRequest) (Placed, error) {
 	if err := storefront(p, account); err != nil {
 		return Placed{}, err
@@ -85,18 +86,51 @@ func (s *Service) PlaceOrder(ctx context.Context, p *Principal, account, key str
 		Lines:                 r.Lines,
 		CreditPolicy:          s.cfg.CreditPolicy,
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.OrderTimeout)
-	defer cancel()
-	placed, err := s.erp.PlaceOrder(ctx, draft)
+	ctx = context.WithoutCancel(ctx)
+	var placed erp.Placement
+	err := s.guards[OrderWrites].run(ctx, func(ctx context.Context) (err error) {
+		placed, err = s.erp.PlaceOrder(ctx, draft)
+		return err
+	})
+	if errors.Is(err, erp.ErrOutcomeUnknown) {
+		placed, err = s.resolve(ctx, draft, err)
+	}
 	if err != nil {
 		s.logOrderError(draft, err)
 		return Placed{}, erpError("place order", err)
 	}
-	if placed.Replayed && placed.Order.RequestHash != draft.RequestHash {
+	if placed.Order.RequestHash != draft.RequestHash {
 		return Placed{}, Errorf(CodeIdempotencyKeyReused,
 			"this Idempotency-Key was used for another request (order %s); use a new key for a new order", placed.Order.ID)
 	}
+	if !placed.Replayed {
+		s.invalidateOrder(placed.Order)
+	}
 	return Placed{Order: placed.Order, Replayed: placed.Replayed}, nil
+}
+
+// resolve looks up an order whose commit was sent but not confirmed: found, it was
+// booked (and this is its first answer); otherwise the outcome stays unknown, since a
+// commit still on its way may land after the look-up.
+func (s *Service) resolve(ctx context.Context, d erp.OrderDraft, cause error) (erp.Placement, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.LookupTimeout)
+	defer cancel()
+	o, err := s.erp.OrderByRef(ctx, d.ExternalRef)
+	if err != nil {
+		s.log.Warn("order outcome unknown", "external_ref", d.ExternalRef, "cause", cause, "lookup", err)
+		return erp.Placement{}, cause
+	}
+	s.log.Info("order outcome resolved by look-up", "external_ref", d.ExternalRef, "order", o.ID, "cause", cause)
+	return erp.Placement{Order: o}, nil
+}
+
+// invalidateOrder drops what a booked order changed from the caches at once; other
+// replicas learn it from the change log.
+func (s *Service) invalidateOrder(o Order) {
+	for _, l := range o.Lines {
+		s.invalidate(erp.Change{Entity: erp.ChangeStock, Key: l.SKU})
+	}
+	s.credit.Invalidate(o.Account)
 }
 
 func (s *Service) logOrderError(d erp.OrderDraft, err error) {
@@ -113,10 +147,12 @@ func (s *Service) Quote(ctx context.Context, p *Principal, account string, r Ord
 	if err := storefront(p, account); err != nil {
 		return Quote{}, err
 	}
-	ctx, cancel := s.readContext(ctx)
-	defer cancel()
-	q, err := s.erp.Quote(ctx, erp.OrderDraft{Account: account, ShipTo: r.ShipTo, PONumber: r.PONumber,
-		RequestedDeliveryDate: r.RequestedDeliveryDate, Lines: r.Lines, CreditPolicy: s.cfg.CreditPolicy})
+	var q Quote
+	err := s.guards[PriceReads].run(ctx, func(ctx context.Context) (err error) {
+		q, err = s.erp.Quote(ctx, erp.OrderDraft{Account: account, ShipTo: r.ShipTo, PONumber: r.PONumber,
+			RequestedDeliveryDate: r.RequestedDeliveryDate, Lines: r.Lines, CreditPolicy: s.cfg.CreditPolicy})
+		return err
+	})
 	if err != nil {
 		return Quote{}, erpError("quote", err)
 	}
@@ -128,9 +164,11 @@ func (s *Service) Order(ctx context.Context, p *Principal, account, id string) (
 	if err := storefront(p, account); err != nil {
 		return Order{}, err
 	}
-	ctx, cancel := s.readContext(ctx)
-	defer cancel()
-	o, err := s.erp.Order(ctx, account, id)
+	var o Order
+	err := s.guards[CreditReads].run(ctx, func(ctx context.Context) (err error) {
+		o, err = s.erp.Order(ctx, account, id)
+		return err
+	})
 	if err != nil {
 		return Order{}, erpError("read order "+id, err)
 	}
@@ -163,9 +201,11 @@ func (s *Service) Orders(ctx context.Context, p *Principal, account, cursor stri
 		return OrderPage{}, &Error{Code: CodeInvalidRequest, Detail: "cursor is not one this API returned",
 			Fields: []FieldError{{Field: "cursor", Reason: "invalid"}}, Err: err}
 	}
-	ctx, cancel := s.readContext(ctx)
-	defer cancel()
-	orders, err := s.erp.Orders(ctx, account, after, limit+1)
+	var orders []Order
+	err = s.guards[CreditReads].run(ctx, func(ctx context.Context) (err error) {
+		orders, err = s.erp.Orders(ctx, account, after, limit+1)
+		return err
+	})
 	if err != nil {
 		return OrderPage{}, erpError("list orders", err)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/govalues/decimal"
 
+	"github.com/b2bridge/b2bridge/cache"
 	"github.com/b2bridge/b2bridge/contracts"
 	"github.com/b2bridge/b2bridge/erp"
 )
@@ -26,6 +27,27 @@ type Freshness struct {
 	AsOf   time.Time
 }
 
+// freshness turns what the cache says into what the wire says.
+func freshness(src cache.Source, asOf time.Time) Freshness {
+	f := Freshness{Source: SourceERP, AsOf: asOf.UTC()}
+	switch src {
+	case cache.Cached:
+		f.Source = SourceCache
+	case cache.Stale:
+		f.Source = SourceStale
+	}
+	return f
+}
+
+// older returns the less fresh of two answers: stale over cache over erp, older as_of.
+func older(a, b Freshness) Freshness {
+	rank := map[Source]int{SourceERP: 0, SourceCache: 1, SourceStale: 2}
+	if rank[b.Source] > rank[a.Source] || (rank[b.Source] == rank[a.Source] && b.AsOf.Before(a.AsOf)) {
+		return b
+	}
+	return a
+}
+
 // StockItem is one requested SKU's availability; Stock is nil for an unknown SKU.
 type StockItem struct {
 	SKU   string
@@ -42,25 +64,32 @@ func (i StockItem) Available() int {
 	return n
 }
 
-// Availability returns the stock of each SKU, in request order, unknown ones flagged.
+// Availability returns the stock of each SKU, in request order, unknown ones flagged,
+// in every warehouse or only in warehouse.
 func (s *Service) Availability(ctx context.Context, p *Principal, skus []string, warehouse string) ([]StockItem, error) {
 	if err := storefront(p, ""); err != nil {
 		return nil, err
 	}
-	ctx, cancel := s.readContext(ctx)
-	defer cancel()
-	stock, err := s.erp.Stock(ctx, skus, warehouse)
+	results, err := s.stock.GetMany(ctx, skus, s.loadStock)
 	if err != nil {
 		return nil, erpError("read stock", err)
 	}
-	fresh := Freshness{Source: SourceERP, AsOf: s.now().UTC()}
-	bySKU := make(map[string]*erp.Stock, len(stock))
-	for i := range stock {
-		bySKU[stock[i].SKU] = &stock[i]
-	}
 	out := make([]StockItem, len(skus))
-	for i, sku := range skus {
-		out[i] = StockItem{SKU: sku, Stock: bySKU[sku], Freshness: fresh}
+	for i, r := range results {
+		out[i] = StockItem{SKU: skus[i], Freshness: freshness(r.Source, r.AsOf)}
+		if !r.Found {
+			continue
+		}
+		st := r.Value
+		if warehouse != "" {
+			st.Warehouses = nil
+			for _, w := range r.Value.Warehouses {
+				if w.Warehouse == warehouse {
+					st.Warehouses = append(st.Warehouses, w)
+				}
+			}
+		}
+		out[i].Stock = &st
 	}
 	return out, nil
 }
@@ -92,36 +121,47 @@ type Prices struct {
 	Freshness
 }
 
-// Prices prices each line for the account as an order placed now would.
+// Prices prices each line for the account as an order placed now would, from cached
+// pricing rules (an order re-reads them inside its transaction).
 func (s *Service) Prices(ctx context.Context, p *Principal, account string, lines []PriceQuery) (Prices, error) {
 	if err := storefront(p, account); err != nil {
 		return Prices{}, err
 	}
-	skus := make([]string, len(lines))
+	keys := make([]string, len(lines))
 	for i, l := range lines {
-		skus[i] = l.SKU
+		keys[i] = priceKey(account, l.SKU)
 	}
-	ctx, cancel := s.readContext(ctx)
-	defer cancel()
-	data, err := s.erp.PriceData(ctx, account, skus)
+	results, err := s.prices.GetMany(ctx, keys, s.loadPrices(account))
 	if err != nil {
 		return Prices{}, erpError("read prices", err)
 	}
-	out := Prices{Account: account, Currency: data.Currency, Freshness: Freshness{Source: SourceERP, AsOf: s.now().UTC()}}
-	for _, l := range lines {
-		out.Lines = append(out.Lines, priceLine(data, l))
+	out := Prices{Account: account}
+	for i, r := range results {
+		f := freshness(r.Source, r.AsOf)
+		if i == 0 {
+			out.Freshness = f
+		}
+		out.Freshness = older(out.Freshness, f)
+		pl := PriceLine{SKU: lines[i].SKU, Qty: lines[i].Qty, Problem: CodeUnknownSKU}
+		if r.Found {
+			out.Currency = r.Value.Currency
+			pl = priceLine(r.Value, lines[i])
+		}
+		out.Lines = append(out.Lines, pl)
+	}
+	if out.Currency == "" { // no known SKU: the account still has a currency
+		c, err := s.Credit(ctx, p, account)
+		if err != nil {
+			return Prices{}, err
+		}
+		out.Currency = c.Currency
 	}
 	return out, nil
 }
 
-func priceLine(data erp.PriceData, q PriceQuery) PriceLine {
+func priceLine(p pricing, q PriceQuery) PriceLine {
 	pl := PriceLine{SKU: q.SKU, Qty: q.Qty}
-	item, ok := data.Items[q.SKU]
-	if !ok {
-		pl.Problem = CodeUnknownSKU
-		return pl
-	}
-	price, err := item.Pricing.PriceFor(q.Qty, data.Date)
+	price, err := p.Item.Pricing.PriceFor(q.Qty, p.Date)
 	if err != nil {
 		pl.Problem = CodePriceUnavailable
 		return pl
@@ -154,11 +194,9 @@ func (s *Service) Credit(ctx context.Context, p *Principal, account string) (Cre
 	if err := storefront(p, account); err != nil {
 		return Credit{}, err
 	}
-	ctx, cancel := s.readContext(ctx)
-	defer cancel()
-	c, err := s.erp.Credit(ctx, account)
+	r, err := s.credit.Get(ctx, account, s.loadCredit)
 	if err != nil {
 		return Credit{}, erpError("read credit", err)
 	}
-	return Credit{Credit: c, Freshness: Freshness{Source: SourceERP, AsOf: s.now().UTC()}}, nil
+	return Credit{Credit: r.Value, Freshness: freshness(r.Source, r.AsOf)}, nil
 }

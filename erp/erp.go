@@ -42,9 +42,30 @@ type ERP interface {
 	Orders(ctx context.Context, account string, after *OrderCursor, limit int) ([]Order, error)
 	// APIKeys returns every API key (hashed) with the accounts its storefront may act for.
 	APIKeys(ctx context.Context) ([]APIKey, error)
+	// Changes returns up to limit change-log rows with a sequence number above after, in
+	// sequence order.
+	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// ChangeHead returns the highest sequence number of the change log (0 if empty).
+	ChangeHead(ctx context.Context) (int64, error)
 	// Ping checks that the ERP answers.
 	Ping(ctx context.Context) error
 }
+
+// Change is one row of the ERP's change log: something a cache may hold changed.
+type Change struct {
+	Seq    int64
+	Entity string // one of the Change* entities
+	Key    string
+}
+
+// Change-log entities and what their Key names.
+const (
+	ChangeStock      = "stock"       // an item's stock (SKU)
+	ChangeItemPrices = "item_prices" // an item's list or group prices, for every account (SKU)
+	ChangeAccount    = "account"     // an account's credit, currency, group or agreements (account id)
+	ChangeAllPrices  = "all_prices"  // a price list's header (price list id)
+	ChangeAll        = "all"         // everything (the data was replaced)
+)
 
 // Errors of the port.
 var (

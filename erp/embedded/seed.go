@@ -63,7 +63,7 @@ func Seed(ctx context.Context, db *sql.DB, opts SeedOptions) (*Credentials, erro
 	}
 	defer tx.Rollback()
 	s := seeder{tx: tx, ctx: ctx, rng: mrand.New(mrand.NewPCG(opts.Seed, 0x62326272)), opts: opts}
-	for _, table := range []string{"order_lines", "orders", "api_keys", "storefront_accounts", "storefronts",
+	for _, table := range []string{"change_log", "order_lines", "orders", "api_keys", "storefront_accounts", "storefronts",
 		"agreement_lines", "agreements", "price_list_entries", "price_lists", "ship_tos", "accounts",
 		"customer_groups", "stock", "list_prices", "items", "region_warehouses", "warehouses"} {
 		s.exec("DELETE FROM " + table)
@@ -72,6 +72,9 @@ func Seed(ctx context.Context, db *sql.DB, opts SeedOptions) (*Credentials, erro
 	s.items()
 	s.accounts()
 	creds := s.storefronts()
+	// The seed's own change rows say nothing a follower needs: one marker purges all.
+	s.exec(`DELETE FROM change_log`)
+	s.exec(`INSERT INTO change_log (entity, key) VALUES (?, 'seed')`, erp.ChangeAll)
 	if s.err != nil {
 		return nil, fmt.Errorf("seed: %w", s.err)
 	}

@@ -109,6 +109,140 @@ func (_c *ERP_APIKeys_Call) RunAndReturn(run func(ctx context.Context) ([]erp.AP
 	return _c
 }
 
+// ChangeHead provides a mock function for the type ERP
+func (_mock *ERP) ChangeHead(ctx context.Context) (int64, error) {
+	ret := _mock.Called(ctx)
+
+	if len(ret) == 0 {
+		panic("no return value specified for ChangeHead")
+	}
+
+	var r0 int64
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context) (int64, error)); ok {
+		return returnFunc(ctx)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context) int64); ok {
+		r0 = returnFunc(ctx)
+	} else {
+		r0 = ret.Get(0).(int64)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context) error); ok {
+		r1 = returnFunc(ctx)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// ERP_ChangeHead_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'ChangeHead'
+type ERP_ChangeHead_Call struct {
+	*mock.Call
+}
+
+// ChangeHead is a helper method to define mock.On call
+//   - ctx context.Context
+func (_e *ERP_Expecter) ChangeHead(ctx any) *ERP_ChangeHead_Call {
+	return &ERP_ChangeHead_Call{Call: _e.mock.On("ChangeHead", ctx)}
+}
+
+func (_c *ERP_ChangeHead_Call) Run(run func(ctx context.Context)) *ERP_ChangeHead_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		run(
+			arg0,
+		)
+	})
+	return _c
+}
+
+func (_c *ERP_ChangeHead_Call) Return(n int64, err error) *ERP_ChangeHead_Call {
+	_c.Call.Return(n, err)
+	return _c
+}
+
+func (_c *ERP_ChangeHead_Call) RunAndReturn(run func(ctx context.Context) (int64, error)) *ERP_ChangeHead_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// Changes provides a mock function for the type ERP
+func (_mock *ERP) Changes(ctx context.Context, after int64, limit int) ([]erp.Change, error) {
+	ret := _mock.Called(ctx, after, limit)
+
+	if len(ret) == 0 {
+		panic("no return value specified for Changes")
+	}
+
+	var r0 []erp.Change
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, int64, int) ([]erp.Change, error)); ok {
+		return returnFunc(ctx, after, limit)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, int64, int) []erp.Change); ok {
+		r0 = returnFunc(ctx, after, limit)
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).([]erp.Change)
+		}
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, int64, int) error); ok {
+		r1 = returnFunc(ctx, after, limit)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// ERP_Changes_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Changes'
+type ERP_Changes_Call struct {
+	*mock.Call
+}
+
+// Changes is a helper method to define mock.On call
+//   - ctx context.Context
+//   - after int64
+//   - limit int
+func (_e *ERP_Expecter) Changes(ctx any, after any, limit any) *ERP_Changes_Call {
+	return &ERP_Changes_Call{Call: _e.mock.On("Changes", ctx, after, limit)}
+}
+
+func (_c *ERP_Changes_Call) Run(run func(ctx context.Context, after int64, limit int)) *ERP_Changes_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 int64
+		if args[1] != nil {
+			arg1 = args[1].(int64)
+		}
+		var arg2 int
+		if args[2] != nil {
+			arg2 = args[2].(int)
+		}
+		run(
+			arg0,
+			arg1,
+			arg2,
+		)
+	})
+	return _c
+}
+
+func (_c *ERP_Changes_Call) Return(changes []erp.Change, err error) *ERP_Changes_Call {
+	_c.Call.Return(changes, err)
+	return _c
+}
+
+func (_c *ERP_Changes_Call) RunAndReturn(run func(ctx context.Context, after int64, limit int) ([]erp.Change, error)) *ERP_Changes_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Credit provides a mock function for the type ERP
 func (_mock *ERP) Credit(ctx context.Context, account string) (erp.Credit, error) {
 	ret := _mock.Called(ctx, account)

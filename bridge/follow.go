@@ -1,0 +1,122 @@
+package bridge
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// followWindow is how far behind its highest sequence number the follower re-reads:
+// sequence values are taken at insert but become visible at commit, out of order.
+const followWindow = 128
+
+// followBatch bounds the change-log rows read per poll.
+const followBatch = 1000
+
+// follower is the change-log follower's state. last and seen belong to the goroutine
+// running Follow; status is read by Health.
+type follower struct {
+	last int64              // highest sequence number applied
+	seen map[int64]struct{} // applied numbers within the window
+
+	mu     sync.Mutex
+	status FollowerStatus
+}
+
+// FollowerStatus is how far the change-log follower is behind.
+type FollowerStatus struct {
+	Started  bool
+	LastSeq  int64
+	LastPoll time.Time
+	Lag      time.Duration // since the last successful read of the change log
+	Error    string
+}
+
+// Follow reads the ERP's change log every FollowInterval until ctx ends, invalidating
+// what changed. It starts at the log's head: the caches begin empty.
+func (s *Service) Follow(ctx context.Context) {
+	t := time.NewTicker(s.cfg.FollowInterval)
+	defer t.Stop()
+	for {
+		s.followOnce(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) followOnce(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
+	defer cancel()
+	err := s.pollChanges(ctx)
+	f := &s.follower
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err != nil {
+		f.status.Error = err.Error()
+		return
+	}
+	f.status = FollowerStatus{Started: true, LastSeq: f.last, LastPoll: s.now()}
+}
+
+// pollChanges applies the change-log rows not applied yet.
+func (s *Service) pollChanges(ctx context.Context) error {
+	f := &s.follower
+	if f.seen == nil {
+		head, err := s.erp.ChangeHead(ctx)
+		if err != nil {
+			return err
+		}
+		f.last, f.seen = head, map[int64]struct{}{}
+		return nil
+	}
+	from := max(0, f.last-followWindow)
+	for {
+		changes, err := s.erp.Changes(ctx, from, followBatch)
+		if err != nil {
+			return err
+		}
+		for _, c := range changes {
+			if _, done := f.seen[c.Seq]; done {
+				continue
+			}
+			s.invalidate(c)
+			f.seen[c.Seq] = struct{}{}
+			f.last = max(f.last, c.Seq)
+		}
+		if len(changes) < followBatch {
+			break
+		}
+		from = changes[len(changes)-1].Seq
+	}
+	for seq := range f.seen {
+		if seq <= f.last-followWindow {
+			delete(f.seen, seq)
+		}
+	}
+	return nil
+}
+
+// Health is the state of the bridge's ERP protections, for /readyz.
+type Health struct {
+	Breakers map[Class]string
+	Follower FollowerStatus
+}
+
+// Health returns each breaker's state and the change-log follower's lag.
+func (s *Service) Health() Health {
+	h := Health{Breakers: map[Class]string{}}
+	for c, g := range s.guards {
+		h.Breakers[c] = g.state()
+	}
+	f := &s.follower
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	h.Follower = f.status
+	if h.Follower.Started {
+		h.Follower.Lag = s.now().Sub(h.Follower.LastPoll)
+	}
+	return h
+}

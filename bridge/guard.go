@@ -1,0 +1,83 @@
+package bridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sony/gobreaker/v2"
+
+	"github.com/b2bridge/b2bridge/erp"
+)
+
+// Class is an ERP operation class. Each has its own breaker, timeout and concurrency
+// bound, so that a slow order path cannot black out browsing, nor the reverse.
+type Class string
+
+// The operation classes. Quotes count as price reads; order history as credit reads
+// (both are account-scoped back-office reads).
+const (
+	StockReads  Class = "stock_reads"
+	PriceReads  Class = "price_reads"
+	CreditReads Class = "credit_reads"
+	OrderWrites Class = "order_writes"
+)
+
+// Classes lists the operation classes.
+var Classes = []Class{StockReads, PriceReads, CreditReads, OrderWrites}
+
+// errBreakerOpen is returned without calling the ERP while a class's breaker is open.
+var errBreakerOpen = errors.New("circuit breaker open")
+
+// guard runs one class's ERP calls.
+type guard struct {
+	class   Class
+	breaker *gobreaker.CircuitBreaker[struct{}]
+	timeout time.Duration
+	slots   chan struct{}
+}
+
+func newGuard(class Class, timeout time.Duration, concurrency int, b BreakerConfig) *guard {
+	return &guard{
+		class:   class,
+		timeout: timeout,
+		slots:   make(chan struct{}, concurrency),
+		breaker: gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
+			Name:        string(class),
+			MaxRequests: 1,
+			Timeout:     b.OpenFor,
+			ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= b.Failures },
+			// The ERP answering no is the ERP working.
+			IsSuccessful: func(err error) bool {
+				var r *erp.Refusal
+				return err == nil || errors.As(err, &r) || errors.Is(err, erp.ErrNotFound)
+			},
+			// A client that hung up says nothing about the ERP.
+			IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+		}),
+	}
+}
+
+// run calls f with a context bounded by the class's timeout, once the breaker allows
+// it and a slot is free (waiting for a slot counts against the timeout).
+func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
+	ctx, cancel := context.WithTimeout(ctx, g.timeout)
+	defer cancel()
+	_, err := g.breaker.Execute(func() (struct{}, error) {
+		select {
+		case g.slots <- struct{}{}:
+			defer func() { <-g.slots }()
+		case <-ctx.Done():
+			return struct{}{}, fmt.Errorf("%s: all %d slots busy: %w", g.class, cap(g.slots), ctx.Err())
+		}
+		return struct{}{}, f(ctx)
+	})
+	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+		return fmt.Errorf("%s: %w", g.class, errBreakerOpen)
+	}
+	return err
+}
+
+// state is the breaker's state: closed, half-open or open.
+func (g *guard) state() string { return g.breaker.State().String() }
