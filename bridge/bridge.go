@@ -128,7 +128,7 @@ func New(e erp.ERP, cfg Config, log *slog.Logger) (*Service, error) {
 		log = slog.Default()
 	}
 	s := &Service{erp: e, cfg: cfg, log: log, now: time.Now, guards: map[Class]*guard{}}
-	for _, c := range Classes {
+	for _, c := range erp.Classes {
 		timeout, n := cfg.ReadTimeout, cfg.ReadConcurrency
 		if c == OrderWrites {
 			timeout, n = cfg.OrderTimeout, cfg.OrderConcurrency

@@ -13,19 +13,15 @@ import (
 
 // Class is an ERP operation class. Each has its own breaker, timeout and concurrency
 // bound, so that a slow order path cannot black out browsing, nor the reverse.
-type Class string
+type Class = erp.Class
 
-// The operation classes. Quotes count as price reads; order history as credit reads
-// (both are account-scoped back-office reads).
+// The operation classes.
 const (
-	StockReads  Class = "stock_reads"
-	PriceReads  Class = "price_reads"
-	CreditReads Class = "credit_reads"
-	OrderWrites Class = "order_writes"
+	StockReads  = erp.StockReads
+	PriceReads  = erp.PriceReads
+	CreditReads = erp.CreditReads
+	OrderWrites = erp.OrderWrites
 )
-
-// Classes lists the operation classes.
-var Classes = []Class{StockReads, PriceReads, CreditReads, OrderWrites}
 
 // errBreakerOpen is returned without calling the ERP while a class's breaker is open.
 var errBreakerOpen = errors.New("circuit breaker open")

@@ -67,6 +67,23 @@ const (
 	ChangeAll        = "all"         // everything (the data was replaced)
 )
 
+// Class is an operation class of the port. The bridge gives each its own breaker,
+// timeout and concurrency bound; the embedded ERP injects faults per class.
+type Class string
+
+// The operation classes: Stock; PriceData and Quote; Credit, Order and Orders;
+// PlaceOrder. OrderByRef, the change log, keys and Ping belong to none: they are how
+// the bridge recovers and operates.
+const (
+	StockReads  Class = "stock_reads"
+	PriceReads  Class = "price_reads"
+	CreditReads Class = "credit_reads"
+	OrderWrites Class = "order_writes"
+)
+
+// Classes lists the operation classes.
+var Classes = []Class{StockReads, PriceReads, CreditReads, OrderWrites}
+
 // Errors of the port.
 var (
 	ErrNotFound       = errors.New("not found")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/b2bridge/b2bridge/bridge"
 	"github.com/b2bridge/b2bridge/erp"
+	"github.com/b2bridge/b2bridge/erp/embedded"
 )
 
 // Config is everything b2bridge serve reads: defaults, then the YAML file (--config),
@@ -22,9 +23,20 @@ type Config struct {
 	Data string `yaml:"data"`
 	// CreditPolicy is reject (422) or hold (book with status credit_hold).
 	CreditPolicy string `yaml:"credit_policy"`
-	// ReadTimeout bounds one ERP read; OrderTimeout one order transaction.
-	ReadTimeout  time.Duration `yaml:"read_timeout"`
-	OrderTimeout time.Duration `yaml:"order_timeout"`
+	// ReadTimeout bounds one ERP read; OrderTimeout one order transaction; LookupTimeout
+	// the look-up of an order whose commit reply was lost.
+	ReadTimeout   time.Duration `yaml:"read_timeout"`
+	OrderTimeout  time.Duration `yaml:"order_timeout"`
+	LookupTimeout time.Duration `yaml:"lookup_timeout"`
+	// ReadConcurrency and OrderConcurrency bound ERP calls in flight per operation class.
+	ReadConcurrency  int `yaml:"read_concurrency"`
+	OrderConcurrency int `yaml:"order_concurrency"`
+	// Breaker configures each operation class's circuit breaker.
+	Breaker BreakerConfig `yaml:"breaker"`
+	// Cache configures the read caches.
+	Cache CacheConfig `yaml:"cache"`
+	// FollowInterval is how often the ERP's change log is read.
+	FollowInterval time.Duration `yaml:"follow_interval"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	// Embedded configures the embedded ERP.
@@ -33,25 +45,66 @@ type Config struct {
 	LogLevel string `yaml:"log_level"`
 }
 
+// BreakerConfig configures a circuit breaker.
+type BreakerConfig struct {
+	Failures uint32        `yaml:"failures"`
+	OpenFor  time.Duration `yaml:"open_for"`
+}
+
+// CacheConfig configures the read caches.
+type CacheConfig struct {
+	StockTTL    time.Duration `yaml:"stock_ttl"`
+	PriceTTL    time.Duration `yaml:"price_ttl"`
+	CreditTTL   time.Duration `yaml:"credit_ttl"`
+	Revalidate  time.Duration `yaml:"revalidate"`
+	MaxStale    time.Duration `yaml:"max_stale"`
+	NegativeTTL time.Duration `yaml:"negative_ttl"`
+	MaxBytes    int64         `yaml:"max_bytes"`
+}
+
 // EmbeddedConfig configures the embedded SQLite ERP.
 type EmbeddedConfig struct {
 	// Synchronous is FULL (default: a 201 survives a power cut) or NORMAL (faster).
 	Synchronous string `yaml:"synchronous"`
 	// TimeZone is the ERP company's IANA time zone for agreement validity dates.
 	TimeZone string `yaml:"time_zone"`
+	// Faults are injected from the start (the admin API changes them at run time).
+	Faults []embedded.Fault `yaml:"faults"`
 }
 
 // DefaultConfig is the configuration with nothing set.
 func DefaultConfig() Config {
+	b := bridge.DefaultConfig
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		Data:            "./b2bridge-data",
-		CreditPolicy:    string(bridge.DefaultConfig.CreditPolicy),
-		ReadTimeout:     bridge.DefaultConfig.ReadTimeout,
-		OrderTimeout:    bridge.DefaultConfig.OrderTimeout,
-		ShutdownTimeout: 15 * time.Second,
-		Embedded:        EmbeddedConfig{Synchronous: "FULL", TimeZone: "UTC"},
-		LogLevel:        "info",
+		Addr:             "127.0.0.1:8080",
+		Data:             "./b2bridge-data",
+		CreditPolicy:     string(b.CreditPolicy),
+		ReadTimeout:      b.ReadTimeout,
+		OrderTimeout:     b.OrderTimeout,
+		LookupTimeout:    b.LookupTimeout,
+		ReadConcurrency:  b.ReadConcurrency,
+		OrderConcurrency: b.OrderConcurrency,
+		Breaker:          BreakerConfig(b.Breaker),
+		Cache:            CacheConfig(b.Cache),
+		FollowInterval:   b.FollowInterval,
+		ShutdownTimeout:  15 * time.Second,
+		Embedded:         EmbeddedConfig{Synchronous: "FULL", TimeZone: "UTC"},
+		LogLevel:         "info",
+	}
+}
+
+// bridge returns the core's part of the configuration.
+func (c Config) bridge() bridge.Config {
+	return bridge.Config{
+		CreditPolicy:     erp.CreditPolicy(c.CreditPolicy),
+		ReadTimeout:      c.ReadTimeout,
+		OrderTimeout:     c.OrderTimeout,
+		LookupTimeout:    c.LookupTimeout,
+		ReadConcurrency:  c.ReadConcurrency,
+		OrderConcurrency: c.OrderConcurrency,
+		Breaker:          bridge.BreakerConfig(c.Breaker),
+		Cache:            bridge.CacheConfig(c.Cache),
+		FollowInterval:   c.FollowInterval,
 	}
 }
 
@@ -86,9 +139,18 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	dur := map[string]*time.Duration{
-		"B2BRIDGE_READ_TIMEOUT":     &c.ReadTimeout,
-		"B2BRIDGE_ORDER_TIMEOUT":    &c.OrderTimeout,
-		"B2BRIDGE_SHUTDOWN_TIMEOUT": &c.ShutdownTimeout,
+		"B2BRIDGE_READ_TIMEOUT":       &c.ReadTimeout,
+		"B2BRIDGE_ORDER_TIMEOUT":      &c.OrderTimeout,
+		"B2BRIDGE_LOOKUP_TIMEOUT":     &c.LookupTimeout,
+		"B2BRIDGE_SHUTDOWN_TIMEOUT":   &c.ShutdownTimeout,
+		"B2BRIDGE_FOLLOW_INTERVAL":    &c.FollowInterval,
+		"B2BRIDGE_BREAKER_OPEN_FOR":   &c.Breaker.OpenFor,
+		"B2BRIDGE_CACHE_STOCK_TTL":    &c.Cache.StockTTL,
+		"B2BRIDGE_CACHE_PRICE_TTL":    &c.Cache.PriceTTL,
+		"B2BRIDGE_CACHE_CREDIT_TTL":   &c.Cache.CreditTTL,
+		"B2BRIDGE_CACHE_REVALIDATE":   &c.Cache.Revalidate,
+		"B2BRIDGE_CACHE_MAX_STALE":    &c.Cache.MaxStale,
+		"B2BRIDGE_CACHE_NEGATIVE_TTL": &c.Cache.NegativeTTL,
 	}
 	for name, p := range dur {
 		if v := getenv(name); v != "" {
@@ -111,11 +173,16 @@ func (c Config) Validate() error {
 	if c.Data == "" {
 		errs = append(errs, errors.New("data: must not be empty"))
 	}
-	if _, err := erp.ParseCreditPolicy(c.CreditPolicy); err != nil {
-		errs = append(errs, fmt.Errorf("credit_policy: %w", err))
+	if c.ShutdownTimeout <= 0 {
+		errs = append(errs, errors.New("shutdown_timeout: must be positive"))
 	}
-	if c.ReadTimeout <= 0 || c.OrderTimeout <= 0 || c.ShutdownTimeout <= 0 {
-		errs = append(errs, errors.New("read_timeout, order_timeout, shutdown_timeout: must be positive"))
+	if err := c.bridge().Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	for i, f := range c.Embedded.Faults {
+		if err := f.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("embedded.faults[%d]: %w", i, err))
+		}
 	}
 	if s := strings.ToUpper(c.Embedded.Synchronous); s != "FULL" && s != "NORMAL" {
 		errs = append(errs, fmt.Errorf("embedded.synchronous %q: want FULL or NORMAL", c.Embedded.Synchronous))

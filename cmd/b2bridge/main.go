@@ -22,7 +22,6 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/b2bridge/b2bridge/bridge"
-	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/embedded"
 	"github.com/b2bridge/b2bridge/storefront"
 )
@@ -112,9 +111,11 @@ type Main struct {
 	// Credentials are the demo credentials of the embedded ERP, if it has them.
 	Credentials *embedded.Credentials
 
-	erp      *embedded.ERP
-	app      *fiber.App
-	serveErr chan error
+	erp        *embedded.ERP
+	svc        *bridge.Service
+	app        *fiber.App
+	serveErr   chan error
+	stopFollow context.CancelFunc
 }
 
 // Run opens the ERP, loads the API keys and starts serving. It returns once the
@@ -133,18 +134,23 @@ func (m *Main) Run(ctx context.Context) error {
 		return fmt.Errorf("open embedded ERP in %s: %w", m.Config.Data, err)
 	}
 	m.Credentials = m.erp.Credentials
-	svc, err := bridge.New(m.erp, bridge.Config{CreditPolicy: erp.CreditPolicy(m.Config.CreditPolicy),
-		ReadTimeout: m.Config.ReadTimeout, OrderTimeout: m.Config.OrderTimeout}, m.Log)
-	if err != nil {
+	for _, f := range m.Config.Embedded.Faults {
+		m.erp.Faults.Set(f) // validated with the config
+	}
+	if m.svc, err = bridge.New(m.erp, m.Config.bridge(), m.Log); err != nil {
 		m.erp.Close()
 		return err
 	}
-	if err := svc.LoadKeys(ctx); err != nil {
+	if err := m.svc.LoadKeys(ctx); err != nil {
 		m.erp.Close()
 		return fmt.Errorf("load API keys: %w", err)
 	}
-	m.app = storefront.New(svc, m.Log)
-	addOps(m.app, svc)
+	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	m.stopFollow = stop
+	go m.svc.Follow(followCtx)
+	m.app = storefront.New(m.svc, m.Log)
+	addOps(m.app, m.svc)
+	addAdmin(m.app, m.svc, m.erp.Faults)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		m.erp.Close()
@@ -164,23 +170,14 @@ func (m *Main) Close() error {
 	if m.app != nil {
 		err = m.app.ShutdownWithTimeout(m.Config.ShutdownTimeout)
 	}
+	if m.stopFollow != nil {
+		m.stopFollow()
+		m.svc.Close()
+	}
 	if m.erp != nil {
 		err = errors.Join(err, m.erp.Close())
 	}
 	return err
-}
-
-// addOps mounts the health routes beside the storefront API.
-func addOps(app *fiber.App, svc *bridge.Service) {
-	app.Get("/healthz", func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"status": "ok"})
-	})
-	app.Get("/readyz", func(c *fiber.Ctx) error {
-		if err := svc.Ready(c.UserContext()); err != nil {
-			return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "unavailable", "erp": err.Error()})
-		}
-		return c.JSON(fiber.Map{"status": "ready", "erp": "ok"})
-	})
 }
 
 func printFirstScreen(w io.Writer, m *Main) {

@@ -17,6 +17,7 @@ import (
 
 	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
+	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
 
@@ -41,12 +42,21 @@ type Options struct {
 	SkipSeed bool
 }
 
-// ERP is the embedded ERP: the sqlerp port on a local file.
+// ERP is the embedded ERP: the sqlerp port on a local file, with fault injection.
 type ERP struct {
-	*sqlerp.DB
+	erp.ERP // the port, with Faults injected
+	DB      *sqlerp.DB
+	// Faults are the faults in force; none by default.
+	Faults *Faults
 	// Credentials are the demo keys, read from the data directory (nil if absent).
 	Credentials *Credentials
 }
+
+// Close closes the database.
+func (e *ERP) Close() error { return e.DB.Close() }
+
+// Writer returns the database's write pool, for seeding and tests.
+func (e *ERP) Writer() *sql.DB { return e.DB.Writer() }
 
 // Open opens the ERP in dir, creating, migrating and seeding it on first start.
 func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
@@ -79,7 +89,8 @@ func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
 	read.SetMaxOpenConns(opts.ReadConns)
 	read.SetMaxIdleConns(opts.ReadConns)
 	db := sqlerp.New(write, read, sqlerp.SQLite, sqlerp.Options{TimeZone: opts.TimeZone})
-	e := &ERP{DB: db}
+	faults := &Faults{}
+	e := &ERP{ERP: faulty{ERP: db, faults: faults}, DB: db, Faults: faults}
 	created, err := db.Migrate(ctx)
 	if err != nil {
 		db.Close()
