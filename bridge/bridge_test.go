@@ -333,3 +333,47 @@ func TestOrdersPaging(t *testing.T) {
 		}
 	}
 }
+
+// The follower applies each change once, including changes that become visible late
+// inside its window, and never re-applies what was in the log before it started.
+func TestFollowerAppliesEachChangeOnce(t *testing.T) {
+	svc, m := newService(t)
+	p := auth(t, svc, northKey)
+	m.EXPECT().ChangeHead(mock.Anything).Return(10, nil).Once()
+	m.EXPECT().Changes(mock.Anything, int64(0), mock.Anything).Return([]erp.Change{{Seq: 10, Entity: erp.ChangeAll}}, nil).Once()
+	stock := []erp.Stock{{SKU: "S1"}}
+	m.EXPECT().Stock(mock.Anything, []string{"S1"}, "").Return(stock, nil).Once() // one load: nothing re-applied
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	step := make(chan []erp.Change)
+	m.EXPECT().Changes(mock.Anything, mock.Anything, mock.Anything).RunAndReturn(func(context.Context, int64, int) ([]erp.Change, error) {
+		select {
+		case c := <-step:
+			return c, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	})
+	go svc.Follow(ctx)
+	step <- []erp.Change{{Seq: 10, Entity: erp.ChangeAll}} // the window re-read: already seen
+	if r, _ := svc.Availability(ctx, p, []string{"S1"}, ""); r[0].Source != bridge.SourceERP {
+		t.Fatalf("first read: %+v", r)
+	}
+	step <- []erp.Change{{Seq: 10, Entity: erp.ChangeAll}}
+	step <- nil // a full poll cycle has passed
+	if r, _ := svc.Availability(ctx, p, []string{"S1"}, ""); r[0].Source != bridge.SourceCache {
+		t.Errorf("after re-reading an old change: %+v, want still cached", r)
+	}
+	m.EXPECT().Stock(mock.Anything, []string{"S1"}, "").Return(stock, nil).Once()
+	step <- []erp.Change{{Seq: 10, Entity: erp.ChangeAll}, {Seq: 12, Entity: erp.ChangeStock, Key: "S1"}}
+	step <- nil
+	if r, _ := svc.Availability(ctx, p, []string{"S1"}, ""); r[0].Source != bridge.SourceERP {
+		t.Errorf("after a new change to S1: %+v, want reloaded", r)
+	}
+	step <- []erp.Change{{Seq: 11, Entity: erp.ChangeStock, Key: "S1"}, {Seq: 12, Entity: erp.ChangeStock, Key: "S1"}} // 11 committed late
+	m.EXPECT().Stock(mock.Anything, []string{"S1"}, "").Return(stock, nil).Once()
+	step <- nil
+	if r, _ := svc.Availability(ctx, p, []string{"S1"}, ""); r[0].Source != bridge.SourceERP {
+		t.Errorf("after a late-committed change: %+v, want reloaded", r)
+	}
+}

@@ -65,11 +65,20 @@ func (s *Service) followOnce(ctx context.Context) {
 func (s *Service) pollChanges(ctx context.Context) error {
 	f := &s.follower
 	if f.seen == nil {
+		// The caches start empty: what is in the log already needs no applying, but the
+		// window behind the head must count as seen, or the next poll would apply it.
 		head, err := s.erp.ChangeHead(ctx)
 		if err != nil {
 			return err
 		}
+		old, err := s.erp.Changes(ctx, max(0, head-followWindow), followWindow)
+		if err != nil {
+			return err
+		}
 		f.last, f.seen = head, map[int64]struct{}{}
+		for _, c := range old {
+			f.seen[c.Seq] = struct{}{}
+		}
 		return nil
 	}
 	from := max(0, f.last-followWindow)

@@ -198,6 +198,11 @@ func (c *Cache[V]) load(ctx context.Context, keys []string, load LoadFunc[V]) (m
 }
 
 func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFunc[V]) (map[string]Result[V], error) {
+	// A caller that missed just before another flight stored these keys gets them now,
+	// not a second load.
+	if out, ok := c.fresh(keys); ok {
+		return out, nil
+	}
 	gens := make([][]uint64, len(keys))
 	for i, k := range keys {
 		gens[i] = c.snapshot(k) // before the load: an invalidation during it wins
@@ -224,6 +229,27 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	}
 	c.store.Wait() // the next reader sees these entries, not another miss
 	return out, nil
+}
+
+// fresh returns the keys' entries if every one is in the cache, current and fresh.
+func (c *Cache[V]) fresh(keys []string) (map[string]Result[V], bool) {
+	now := c.now()
+	out := make(map[string]Result[V], len(keys))
+	for _, k := range keys {
+		e, ok := c.store.Get(k)
+		if !ok || !c.current(k, e.gens) {
+			return nil, false
+		}
+		ttl := c.opts.TTL
+		if !e.found {
+			ttl = c.opts.NegativeTTL
+		}
+		if now.Sub(e.asOf) >= ttl {
+			return nil, false
+		}
+		out[k] = Result[V]{Value: e.value, Found: e.found, Source: Cached, AsOf: e.asOf}
+	}
+	return out, true
 }
 
 // refresh reloads keys in the background, once per key at a time.

@@ -201,3 +201,15 @@ func TestInvalidateByTag(t *testing.T) {
 		t.Errorf("after invalidating group:a: %+v %v", rs, err)
 	}
 }
+
+// A reader that missed before a flight stored the key, but asks after it finished,
+// must not start a second load.
+func TestLateMissAfterAFlightDoesNotReload(t *testing.T) {
+	c, _ := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}}
+	get(t, c, o, "a1")
+	r, err := c.load(context.Background(), []string{"a1"}, o.load) // as a late joiner does
+	if err != nil || r["a1"].Value != 1 || o.loads.Load() != 1 {
+		t.Errorf("late joiner: %+v %v after %d loads, want the stored value and no second load", r, err, o.loads.Load())
+	}
+}
