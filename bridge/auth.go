@@ -2,6 +2,8 @@ package bridge
 
 import (
 	"context"
+	"strings"
+	"sync"
 
 	"github.com/b2bridge/b2bridge/erp"
 )
@@ -17,8 +19,13 @@ type Principal struct {
 // Serves reports whether the principal may act for the account.
 func (p *Principal) Serves(account string) bool { return p != nil && p.accounts[account] }
 
-// keyring maps key hashes to principals; it is replaced whole, never mutated.
-type keyring map[string]*Principal
+// keyring maps key hashes to principals. It is replaced whole on a reload; verified
+// remembers the keys already hashed and found, so that a key is hashed once per reload
+// (only valid keys: its size is bounded by the number of keys).
+type keyring struct {
+	byHash   map[string]*Principal
+	verified sync.Map // key → *Principal
+}
 
 // LoadKeys reads the API keys from the ERP; requests see the new set at once.
 func (s *Service) LoadKeys(ctx context.Context) error {
@@ -26,15 +33,15 @@ func (s *Service) LoadKeys(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ring := make(keyring, len(keys))
+	ring := &keyring{byHash: make(map[string]*Principal, len(keys))}
 	for _, k := range keys {
 		p := &Principal{Storefront: k.Storefront, Admin: k.Admin, accounts: make(map[string]bool, len(k.Accounts))}
 		for _, a := range k.Accounts {
 			p.accounts[a] = true
 		}
-		ring[k.Hash] = p
+		ring.byHash[k.Hash] = p
 	}
-	s.keys.Store(&ring)
+	s.keys.Store(ring)
 	return nil
 }
 
@@ -44,10 +51,14 @@ func (s *Service) Authenticate(key string) (*Principal, error) {
 	if key == "" || ring == nil {
 		return nil, Errorf(CodeUnauthorized, "an API key is required: Authorization: Bearer <key>")
 	}
-	p, ok := (*ring)[erp.HashKey(key)]
+	if p, ok := ring.verified.Load(key); ok {
+		return p.(*Principal), nil
+	}
+	p, ok := ring.byHash[erp.HashKey(key)]
 	if !ok {
 		return nil, Errorf(CodeUnauthorized, "unknown API key")
 	}
+	ring.verified.Store(strings.Clone(key), p) // the caller's string may live in a reused buffer
 	return p, nil
 }
 

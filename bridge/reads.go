@@ -41,11 +41,20 @@ func freshness(src cache.Source, asOf time.Time) Freshness {
 
 // older returns the less fresh of two answers: stale over cache over erp, older as_of.
 func older(a, b Freshness) Freshness {
-	rank := map[Source]int{SourceERP: 0, SourceCache: 1, SourceStale: 2}
-	if rank[b.Source] > rank[a.Source] || (rank[b.Source] == rank[a.Source] && b.AsOf.Before(a.AsOf)) {
+	if rank(b.Source) > rank(a.Source) || (b.Source == a.Source && b.AsOf.Before(a.AsOf)) {
 		return b
 	}
 	return a
+}
+
+func rank(s Source) int {
+	switch s {
+	case SourceStale:
+		return 2
+	case SourceCache:
+		return 1
+	}
+	return 0
 }
 
 // StockItem is one requested SKU's availability; Stock is nil for an unknown SKU.

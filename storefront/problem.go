@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/utils"
 
 	"github.com/b2bridge/b2bridge/bridge"
 )
@@ -37,6 +38,7 @@ var statuses = map[bridge.Code]int{
 const (
 	codeRequestTooLarge  bridge.Code = "request_too_large"
 	codeMethodNotAllowed bridge.Code = "method_not_allowed"
+	codeRequestTimeout   bridge.Code = "request_timeout"
 )
 
 // retryAfterSeconds is the Retry-After sent with every 503.
@@ -98,6 +100,8 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 				p.Code = codeRequestTooLarge
 			case http.StatusMethodNotAllowed:
 				p.Code = codeMethodNotAllowed
+			case http.StatusRequestTimeout:
+				p.Code = codeRequestTimeout
 			case http.StatusBadRequest, http.StatusRequestHeaderFieldsTooLarge:
 				p.Code = bridge.CodeInvalidRequest
 			default:
@@ -109,7 +113,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if p.Status == 0 {
 			p.Status = statuses[p.Code]
 		}
-		if p.Status == 0 || p.Code == bridge.CodeInternal {
+		if p.Status == 0 || (p.Code == bridge.CodeInternal && fe == nil) {
 			p.Status = http.StatusInternalServerError
 		}
 		if p.Status >= 500 {
@@ -130,7 +134,14 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	}
 }
 
+// requestID names a failed request in the logs and in its problem: the caller's
+// X-Request-Id if it sent a sane one, else a new one. Only failures get one, which keeps
+// the header work off the hot read path.
 func requestID(c *fiber.Ctx) string {
-	id, _ := c.Locals("requestid").(string)
+	id := c.Get(fiber.HeaderXRequestID)
+	if id == "" || len(id) > 128 {
+		id = utils.UUID()
+	}
+	c.Set(fiber.HeaderXRequestID, id)
 	return id
 }

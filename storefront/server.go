@@ -6,9 +6,9 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
-	"github.com/gofiber/fiber/v2/middleware/requestid"
 
 	"github.com/b2bridge/b2bridge/bridge"
 )
@@ -24,15 +24,19 @@ const (
 // and admin routes and listens.
 func New(svc *bridge.Service, log *slog.Logger) *fiber.App {
 	app := fiber.New(fiber.Config{
-		AppName:               "b2bridge",
-		BodyLimit:             MaxBodyBytes,
-		ReadTimeout:           15 * time.Second,
+		AppName:   "b2bridge",
+		BodyLimit: MaxBodyBytes,
+		// A connection that never sends a request holds up a graceful shutdown until this
+		// expires; 5s reads any request we accept (≤ 256 KiB) many times over.
+		ReadTimeout:           5 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		DisableStartupMessage: true,
 		ErrorHandler:          errorHandler(log),
+		JSONEncoder:           json.Marshal, // goccy/go-json: measured faster than encoding/json here
+		JSONDecoder:           json.Unmarshal,
 	})
-	app.Use(recover.New(), requestid.New())
+	app.Use(recover.New())
 	v1 := app.Group("/v1", authenticate(svc))
 	h := handlers{svc: svc}
 	v1.Get("/availability", h.availability)

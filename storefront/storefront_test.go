@@ -32,7 +32,7 @@ func mockApp(t *testing.T) *fiber.App {
 	return newApp(t, m)
 }
 
-func newApp(t *testing.T, e erp.ERP) *fiber.App {
+func newApp(t testing.TB, e erp.ERP) *fiber.App {
 	t.Helper()
 	svc, err := bridge.New(e, bridge.DefaultConfig, nil)
 	if err != nil {
