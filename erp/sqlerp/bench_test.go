@@ -1,0 +1,49 @@
+package sqlerp_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/b2bridge/b2bridge/erp"
+	"github.com/b2bridge/b2bridge/erp/embedded"
+	"github.com/b2bridge/b2bridge/erp/embedded/embeddedtest"
+)
+
+// BenchmarkPlaceOrder books 3-line orders through the real order transaction (header,
+// pricing read, locked allocation, three conditional reserves, credit, lines, commit) on
+// the embedded ERP with synchronous=FULL, to set against ../shared/ceiling/run.sh.
+func BenchmarkPlaceOrder(b *testing.B) {
+	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{Synchronous: "FULL"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	db := e.Writer()
+	for _, q := range []string{
+		`UPDATE stock SET on_hand = 1000000000, reserved = 0`,
+		`UPDATE accounts SET credit_hold = 0, credit_limit = 100000000000000000, exposure = 0`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			b.Fatal(err)
+		}
+	}
+	ctx := context.Background()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		d := erp.OrderDraft{Account: embedded.Account(1 + i%50), ExternalRef: fmt.Sprint("bench-", i), RequestHash: "h",
+			CreditPolicy: erp.CreditReject, Lines: []erp.DraftLine{
+				{SKU: embedded.SKU(1 + i%300), Qty: 2}, {SKU: embedded.SKU(301 + i%300), Qty: 3}, {SKU: embedded.SKU(601 + i%300), Qty: 5}}}
+		if _, err := e.PlaceOrder(ctx, d); err != nil {
+			var r *erp.Refusal
+			if !asRefusal(err, &r) || r.Reason != erp.ReasonInvalidQuantity {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
+}
+
+func asRefusal(err error, r **erp.Refusal) bool { return errors.As(err, r) }
