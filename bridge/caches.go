@@ -23,6 +23,9 @@ const (
 	tagSKU     = "sku:"
 )
 
+// onlyTagAll is the tag list of stock and credit keys, shared: Tags runs on every read.
+var onlyTagAll = []string{tagAll}
+
 // priceKey is the price cache key of an account's item.
 func priceKey(account, sku string) string { return account + "\x00" + sku }
 
@@ -30,7 +33,7 @@ func (s *Service) newCaches() error {
 	c := s.cfg.Cache
 	opts := func(ttl time.Duration, share int64) cache.Options {
 		return cache.Options{MaxBytes: c.MaxBytes * share / 10, TTL: ttl, Revalidate: c.Revalidate, MaxStale: c.MaxStale,
-			NegativeTTL: c.NegativeTTL, RefreshTimeout: s.cfg.ReadTimeout, Tags: func(string) []string { return []string{tagAll} }}
+			NegativeTTL: c.NegativeTTL, RefreshTimeout: s.cfg.ReadTimeout, Tags: func(string) []string { return onlyTagAll }}
 	}
 	var err error
 	if s.stock, err = cache.New(opts(c.StockTTL, 4), func(st erp.Stock) int64 {

@@ -97,8 +97,7 @@ func New[V any](opts Options, cost func(V) int64) (*Cache[V], error) {
 		NumCounters:        max(10_000, opts.MaxBytes/50), // ~10 per entry of ~500 bytes
 		MaxCost:            opts.MaxBytes,
 		BufferItems:        64,
-		IgnoreInternalCost: true,
-		Metrics:            true,
+		IgnoreInternalCost: true, // no metrics: they cost every Get, and Stats needs none
 	})
 	if err != nil {
 		return nil, err
@@ -276,13 +275,6 @@ func (c *Cache[V]) refresh(keys []string, load LoadFunc[V]) {
 	}()
 }
 
-func (c *Cache[V]) tags(key string) []string {
-	if c.opts.Tags == nil {
-		return []string{key}
-	}
-	return append([]string{key}, c.opts.Tags(key)...)
-}
-
 func (c *Cache[V]) gen(tag string) *atomic.Uint64 {
 	if g, ok := c.gens.Load(tag); ok {
 		return g.(*atomic.Uint64)
@@ -291,18 +283,30 @@ func (c *Cache[V]) gen(tag string) *atomic.Uint64 {
 	return g.(*atomic.Uint64)
 }
 
+// snapshot returns the generations of the key's tags: the key itself, then Tags(key).
 func (c *Cache[V]) snapshot(key string) []uint64 {
-	tags := c.tags(key)
-	gens := make([]uint64, len(tags))
-	for i, t := range tags {
-		gens[i] = c.gen(t).Load()
+	var extra []string
+	if c.opts.Tags != nil {
+		extra = c.opts.Tags(key)
+	}
+	gens := make([]uint64, 1+len(extra))
+	gens[0] = c.gen(key).Load()
+	for i, t := range extra {
+		gens[i+1] = c.gen(t).Load()
 	}
 	return gens
 }
 
+// current reports whether none of the key's tags changed since gens was taken.
 func (c *Cache[V]) current(key string, gens []uint64) bool {
-	for i, t := range c.tags(key) {
-		if c.gen(t).Load() != gens[i] {
+	if c.gen(key).Load() != gens[0] {
+		return false
+	}
+	if c.opts.Tags == nil {
+		return true
+	}
+	for i, t := range c.opts.Tags(key) {
+		if c.gen(t).Load() != gens[i+1] {
 			return false
 		}
 	}
@@ -327,8 +331,6 @@ func (c *Cache[V]) Purge() {
 func (c *Cache[V]) Stats() Stats {
 	s := Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), StaleServed: c.stale.Load(), Loads: c.loads.Load(),
 		LoadErrors: c.loadErrors.Load(), Refreshes: c.refreshes.Load()}
-	if m := c.store.Metrics; m != nil {
-		s.CostBytes = m.CostAdded() - m.CostEvicted()
-	}
+	s.CostBytes = uint64(c.store.MaxCost() - c.store.RemainingCost())
 	return s
 }
