@@ -11,11 +11,14 @@ import (
 	"github.com/b2bridge/b2bridge/erp/embedded/embeddedtest"
 )
 
+// benchSync is FULL, as the ceiling's FULL run; NORMAL isolates the CPU cost from fsync.
+var benchSync = "FULL"
+
 // BenchmarkPlaceOrder books 3-line orders through the real order transaction (header,
 // pricing read, locked allocation, three conditional reserves, credit, lines, commit) on
 // the embedded ERP with synchronous=FULL, to set against ../shared/ceiling/run.sh.
 func BenchmarkPlaceOrder(b *testing.B) {
-	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{Synchronous: "FULL"})
+	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{Synchronous: benchSync})
 	if err != nil {
 		b.Fatal(err)
 	}
