@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -51,6 +52,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	URL    string
 	stderr *bytes.Buffer
+	stop   func() // SIGTERM, then wait for a clean exit; idempotent
 }
 
 var urlLine = regexp.MustCompile(`serving on (http://\S+)`)
@@ -86,7 +88,14 @@ func startServer(t *testing.T, dir string, env ...string) *server {
 		cmd.Process.Kill()
 		t.Fatalf("server did not start: %s", s.stderr)
 	}
-	t.Cleanup(func() {
+	var once sync.Once
+	s.stop = func() { once.Do(func() { stopServer(t, cmd, s) }) }
+	t.Cleanup(s.stop)
+	return s
+}
+
+func stopServer(t *testing.T, cmd *exec.Cmd, s *server) {
+	{
 		cmd.Process.Signal(syscall.SIGTERM)
 		done := make(chan error, 1)
 		go func() { done <- cmd.Wait() }()
@@ -102,8 +111,7 @@ func startServer(t *testing.T, dir string, env ...string) *server {
 		if strings.Contains(s.stderr.String(), "DATA RACE") {
 			t.Errorf("the server raced:\n%s", s.stderr)
 		}
-	})
-	return s
+	}
 }
 
 // erpDir returns a seeded data directory and a connection to its database for setting

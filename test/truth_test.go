@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Truth rule 2: reads may come from cache, an order never does. With the price cache warm
@@ -76,4 +77,30 @@ func TestConcurrentBuyersSeeOnlyTheirOwnPrices(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
+}
+
+// Shutdown drains: an order in flight when SIGTERM arrives commits and answers, and the
+// process then exits cleanly.
+func TestShutdownDrainsAnOrderInFlight(t *testing.T) {
+	dir, creds, db := erpDir(t)
+	srv := startServer(t, dir)
+	admin(t, srv, creds.AdminKey, "PUT", "/faults", map[string]any{"class": "order_writes", "latency_ms": 1500}, 200)
+	sf := creds.Storefronts[0]
+	done := make(chan reply, 1)
+	go func() {
+		r, err := call(context.Background(), "POST", srv.URL+"/v1/accounts/"+sf.Accounts[0]+"/orders", sf.Key,
+			order{PONumber: "PO-DRAIN", Lines: []orderLine{{SKU: "BRG-00001", Qty: 1}}}, "Idempotency-Key", "drain-me")
+		if err != nil {
+			t.Errorf("order in flight: %v", err)
+		}
+		done <- r
+	}()
+	time.Sleep(500 * time.Millisecond) // the order is inside the ERP call
+	srv.stop()                         // SIGTERM; waits for the clean exit
+	r := <-done
+	var n int
+	db.QueryRow(`SELECT COUNT(*) FROM orders WHERE po_number = 'PO-DRAIN'`).Scan(&n)
+	if r.Status != 201 || n != 1 {
+		t.Errorf("order in flight at SIGTERM: %d %v, %d in the ERP; want 201 and 1", r.Status, r.Body, n)
+	}
 }
