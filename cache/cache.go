@@ -96,7 +96,7 @@ func New[V any](opts Options, cost func(V) int64) (*Cache[V], error) {
 	store, err := ristretto.NewCache(&ristretto.Config[string, *entry[V]]{
 		NumCounters:        max(10_000, opts.MaxBytes/50), // ~10 per entry of ~500 bytes
 		MaxCost:            opts.MaxBytes,
-		BufferItems:        64,
+		BufferItems:        1024, // fewer hand-offs of access batches to the policy goroutine
 		IgnoreInternalCost: true, // no metrics: they cost every Get, and Stats needs none
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ package storefront
 
 import (
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/goccy/go-json"
@@ -53,5 +54,22 @@ type handlers struct {
 	svc *bridge.Service
 }
 
+// stamp is a formatted timestamp.
+type stamp struct {
+	t time.Time
+	s string
+}
+
+// lastStamp remembers the last timestamp rendered: reads of one cached value share its
+// as_of, and formatting it was 5% of a cached read.
+var lastStamp atomic.Pointer[stamp]
+
 // rfc3339 renders a wire timestamp: RFC 3339, UTC.
-func rfc3339(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+func rfc3339(t time.Time) string {
+	if p := lastStamp.Load(); p != nil && p.t.Equal(t) {
+		return p.s
+	}
+	s := t.UTC().Format(time.RFC3339Nano)
+	lastStamp.Store(&stamp{t: t, s: s})
+	return s
+}
