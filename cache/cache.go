@@ -69,7 +69,8 @@ type entry[V any] struct {
 	value V
 	found bool
 	asOf  time.Time
-	gens  []uint64 // the key's tag generations when the load began
+	tags  []string // the key itself, then Tags(key): computed once, at store
+	gens  []uint64 // their generations when the load began
 }
 
 // Cache is a read-through cache of V by string key. It is safe for concurrent use.
@@ -137,7 +138,7 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load LoadFunc[V])
 		if !e.found {
 			ttl = c.opts.NegativeTTL
 		}
-		current := c.current(k, e.gens)
+		current := c.current(e)
 		switch {
 		case current && age < ttl:
 			out[i] = Result[V]{Value: e.value, Found: e.found, Source: Cached, AsOf: e.asOf}
@@ -202,9 +203,9 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	if out, ok := c.fresh(keys); ok {
 		return out, nil
 	}
-	gens := make([][]uint64, len(keys))
+	tags, gens := make([][]string, len(keys)), make([][]uint64, len(keys))
 	for i, k := range keys {
-		gens[i] = c.snapshot(k) // before the load: an invalidation during it wins
+		tags[i], gens[i] = c.snapshot(k) // before the load: an invalidation during it wins
 	}
 	asOf := c.now()
 	c.loads.Add(1)
@@ -216,7 +217,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	out := make(map[string]Result[V], len(keys))
 	for i, k := range keys {
 		v, found := values[k]
-		e := &entry[V]{value: v, found: found, asOf: asOf, gens: gens[i]}
+		e := &entry[V]{value: v, found: found, asOf: asOf, tags: tags[i], gens: gens[i]}
 		keep, cost := c.opts.NegativeTTL, int64(64+len(k))
 		if found {
 			keep, cost = c.opts.TTL+max(c.opts.Revalidate, c.opts.MaxStale), cost+c.cost(v)
@@ -236,7 +237,7 @@ func (c *Cache[V]) fresh(keys []string) (map[string]Result[V], bool) {
 	out := make(map[string]Result[V], len(keys))
 	for _, k := range keys {
 		e, ok := c.store.Get(k)
-		if !ok || !c.current(k, e.gens) {
+		if !ok || !c.current(e) {
 			return nil, false
 		}
 		ttl := c.opts.TTL
@@ -283,30 +284,23 @@ func (c *Cache[V]) gen(tag string) *atomic.Uint64 {
 	return g.(*atomic.Uint64)
 }
 
-// snapshot returns the generations of the key's tags: the key itself, then Tags(key).
-func (c *Cache[V]) snapshot(key string) []uint64 {
-	var extra []string
+// snapshot returns the key's tags (the key itself, then Tags(key)) and their generations.
+func (c *Cache[V]) snapshot(key string) ([]string, []uint64) {
+	tags := []string{key}
 	if c.opts.Tags != nil {
-		extra = c.opts.Tags(key)
+		tags = append(tags, c.opts.Tags(key)...)
 	}
-	gens := make([]uint64, 1+len(extra))
-	gens[0] = c.gen(key).Load()
-	for i, t := range extra {
-		gens[i+1] = c.gen(t).Load()
+	gens := make([]uint64, len(tags))
+	for i, t := range tags {
+		gens[i] = c.gen(t).Load()
 	}
-	return gens
+	return tags, gens
 }
 
-// current reports whether none of the key's tags changed since gens was taken.
-func (c *Cache[V]) current(key string, gens []uint64) bool {
-	if c.gen(key).Load() != gens[0] {
-		return false
-	}
-	if c.opts.Tags == nil {
-		return true
-	}
-	for i, t := range c.opts.Tags(key) {
-		if c.gen(t).Load() != gens[i+1] {
+// current reports whether none of the entry's tags changed since it was loaded.
+func (c *Cache[V]) current(e *entry[V]) bool {
+	for i, t := range e.tags {
+		if c.gen(t).Load() != e.gens[i] {
 			return false
 		}
 	}
