@@ -108,7 +108,6 @@ type Service struct {
 	cfg    Config
 	keys   atomic.Pointer[keyring]
 	log    *slog.Logger
-	now    func() time.Time
 	guards map[Class]*guard
 
 	stock  *cache.Cache[erp.Stock]
@@ -127,7 +126,7 @@ func New(e erp.ERP, cfg Config, log *slog.Logger) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{erp: e, cfg: cfg, log: log, now: time.Now, guards: map[Class]*guard{}}
+	s := &Service{erp: e, cfg: cfg, log: log, guards: map[Class]*guard{}}
 	for _, c := range erp.Classes {
 		timeout, n := cfg.ReadTimeout, cfg.ReadConcurrency
 		if c == OrderWrites {

@@ -58,7 +58,7 @@ func (s *Service) followOnce(ctx context.Context) {
 		f.status.Error = err.Error()
 		return
 	}
-	f.status = FollowerStatus{Started: true, LastSeq: f.last, LastPoll: s.now()}
+	f.status = FollowerStatus{Started: true, LastSeq: f.last, LastPoll: time.Now()}
 }
 
 // pollChanges applies the change-log rows not applied yet.
@@ -125,7 +125,7 @@ func (s *Service) Health() Health {
 	defer f.mu.Unlock()
 	h.Follower = f.status
 	if h.Follower.Started {
-		h.Follower.Lag = s.now().Sub(h.Follower.LastPoll)
+		h.Follower.Lag = time.Now().Sub(h.Follower.LastPoll)
 	}
 	return h
 }

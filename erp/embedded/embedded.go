@@ -21,6 +21,9 @@ import (
 	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
 
+// readConns bounds the read pool: readers do not block each other in WAL mode.
+const readConns = 8
+
 // File names inside the data directory.
 const (
 	DatabaseFile    = "erp.db"
@@ -34,8 +37,6 @@ type Options struct {
 	Synchronous string
 	// TimeZone is the ERP company's time zone for validity dates.
 	TimeZone *time.Location
-	// ReadConns bounds the read pool.
-	ReadConns int
 	// Seed shapes the demo data written on first start.
 	Seed SeedOptions
 	// SkipSeed leaves a new database empty (b2bridge erp migrate).
@@ -67,9 +68,6 @@ func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
 	if sync != "FULL" && sync != "NORMAL" {
 		return nil, fmt.Errorf("sqlite synchronous %q: want FULL or NORMAL", opts.Synchronous)
 	}
-	if opts.ReadConns <= 0 {
-		opts.ReadConns = 8
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
@@ -86,8 +84,8 @@ func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
 		write.Close()
 		return nil, err
 	}
-	read.SetMaxOpenConns(opts.ReadConns)
-	read.SetMaxIdleConns(opts.ReadConns)
+	read.SetMaxOpenConns(readConns)
+	read.SetMaxIdleConns(readConns)
 	db := sqlerp.New(write, read, sqlerp.SQLite, sqlerp.Options{TimeZone: opts.TimeZone})
 	faults := &Faults{}
 	e := &ERP{ERP: faulty{ERP: db, faults: faults}, DB: db, Faults: faults}

@@ -40,7 +40,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 				{SKU: embedded.SKU(1 + i%300), Qty: 2}, {SKU: embedded.SKU(301 + i%300), Qty: 3}, {SKU: embedded.SKU(601 + i%300), Qty: 5}}}
 		if _, err := e.PlaceOrder(ctx, d); err != nil {
 			var r *erp.Refusal
-			if !asRefusal(err, &r) || r.Reason != erp.ReasonInvalidQuantity {
+			if !errors.As(err, &r) || r.Reason != erp.ReasonInvalidQuantity {
 				b.Fatal(err)
 			}
 		}
@@ -48,5 +48,3 @@ func BenchmarkPlaceOrder(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
 }
-
-func asRefusal(err error, r **erp.Refusal) bool { return errors.As(err, r) }

@@ -35,19 +35,14 @@ var _ erp.ERP = (*DB)(nil)
 type Options struct {
 	// TimeZone is the ERP company's time zone, in which validity dates are read.
 	TimeZone *time.Location
-	// Now is the clock; nil means time.Now.
-	Now func() time.Time
 }
 
 // New returns the port over two pools of one database: write for order transactions,
 // read for everything else (they may be the same pool).
 func New(write, read *sql.DB, d Dialect, opts Options) *DB {
-	db := &DB{write: write, read: read, dialect: d, loc: opts.TimeZone, now: opts.Now}
+	db := &DB{write: write, read: read, dialect: d, loc: opts.TimeZone, now: time.Now}
 	if db.loc == nil {
 		db.loc = time.UTC
-	}
-	if db.now == nil {
-		db.now = time.Now
 	}
 	return db
 }
@@ -66,7 +61,8 @@ func (db *DB) Close() error {
 // Writer returns the pool order transactions use, for seeding and admin tools.
 func (db *DB) Writer() *sql.DB { return db.write }
 
-// Ping checks that both pools reach the database.
+// Ping checks that the read pool reaches the database (the write pool's one connection
+// may be busy with an order).
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.read.PingContext(ctx); err != nil {
 		return fmt.Errorf("ping erp: %w", err)

@@ -331,11 +331,11 @@ func TestQuoteMatchesTheOrder(t *testing.T) {
 	e := openERP(t)
 	ctx := context.Background()
 	d := draft("C1004", "q1", line("BRG-00003", 60), line("BRG-00001", 7))
+	before := state(t, e.Writer())
 	q, err := e.Quote(ctx, d)
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := state(t, e.Writer())
 	if after := state(t, e.Writer()); after != before {
 		t.Fatal("quote changed the ERP")
 	}
