@@ -235,7 +235,7 @@ func erpSeed(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	defer e.Close()
 	start := time.Now()
-	creds, err := embedded.Seed(ctx, e.Writer(), opts)
+	creds, err := embedded.Seed(ctx, e.DB, opts)
 	if err != nil {
 		return err
 	}

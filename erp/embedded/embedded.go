@@ -1,6 +1,6 @@
 // Package embedded is the zero-setup ERP: the ERP interface schema on a SQLite file in a
 // data directory (modernc.org/sqlite, pure Go), created and filled with demo data on
-// first start.
+// first start. Its demo data and fault injection serve the other dialects too.
 package embedded
 
 import (
@@ -9,20 +9,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
-
-	_ "modernc.org/sqlite" // the database/sql driver "sqlite"
 
 	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
-
-// readConns bounds the read pool: readers do not block each other in WAL mode.
-const readConns = 8
 
 // File names inside the data directory.
 const (
@@ -43,7 +36,8 @@ type Options struct {
 	SkipSeed bool
 }
 
-// ERP is the embedded ERP: the sqlerp port on a local file, with fault injection.
+// ERP is the sqlerp port with fault injection: the embedded ERP, or any ERP interface
+// schema an SRE rehearses failures against.
 type ERP struct {
 	erp.ERP // the port, with Faults injected
 	DB      *sqlerp.DB
@@ -53,49 +47,36 @@ type ERP struct {
 	Credentials *Credentials
 }
 
+// Wrap returns the port on db with fault injection (none in force).
+func Wrap(db *sqlerp.DB) *ERP {
+	faults := &Faults{}
+	return &ERP{ERP: faulty{ERP: db, faults: faults}, DB: db, Faults: faults}
+}
+
 // Close closes the database.
 func (e *ERP) Close() error { return e.DB.Close() }
 
-// Writer returns the database's write pool, for seeding and tests.
+// Writer returns the database's write pool, for tests that write the schema directly.
 func (e *ERP) Writer() *sql.DB { return e.DB.Writer() }
 
 // Open opens the ERP in dir, creating, migrating and seeding it on first start.
 func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
-	sync := strings.ToUpper(opts.Synchronous)
-	if sync == "" {
-		sync = "FULL"
-	}
-	if sync != "FULL" && sync != "NORMAL" {
-		return nil, fmt.Errorf("sqlite synchronous %q: want FULL or NORMAL", opts.Synchronous)
-	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	path := filepath.Join(dir, DatabaseFile)
-	// PRAGMAs go in the DSN: one run with db.Exec would reach one pooled connection only.
-	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
-	write, err := sql.Open("sqlite", dsn(path, common+"&_pragma=synchronous("+sync+")&_txlock=immediate"))
+	db, err := sqlerp.Open(ctx, "sqlite:"+filepath.Join(dir, DatabaseFile),
+		sqlerp.Options{Synchronous: opts.Synchronous, TimeZone: opts.TimeZone})
 	if err != nil {
 		return nil, err
 	}
-	write.SetMaxOpenConns(1) // SQLite has one writer: queue in Go, not in busy_timeout
-	read, err := sql.Open("sqlite", dsn(path, common+"&_query_only=1"))
-	if err != nil {
-		write.Close()
-		return nil, err
-	}
-	read.SetMaxOpenConns(readConns)
-	read.SetMaxIdleConns(readConns)
-	db := sqlerp.New(write, read, sqlerp.SQLite, sqlerp.Options{TimeZone: opts.TimeZone})
-	faults := &Faults{}
-	e := &ERP{ERP: faulty{ERP: db, faults: faults}, DB: db, Faults: faults}
+	e := Wrap(db)
 	created, err := db.Migrate(ctx)
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
 	if created && !opts.SkipSeed {
-		if e.Credentials, err = Seed(ctx, db.Writer(), opts.Seed); err != nil {
+		if e.Credentials, err = Seed(ctx, db, opts.Seed); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -110,10 +91,6 @@ func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
 		return nil, err
 	}
 	return e, nil
-}
-
-func dsn(path, query string) string {
-	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + query
 }
 
 // Credentials are the demo keys written beside the database on first start.

@@ -78,7 +78,7 @@ func TestSeedIsDeterministic(t *testing.T) {
 	digest := func() string {
 		e := embeddedtest.Open(t)
 		today := time.Date(2026, 1, 15, 0, 0, 0, 0, time.UTC)
-		if _, err := embedded.Seed(context.Background(), e.Writer(), embedded.SeedOptions{Items: 200, Accounts: 10, Seed: 7, Today: today}); err != nil {
+		if _, err := embedded.Seed(context.Background(), e.DB, embedded.SeedOptions{Items: 200, Accounts: 10, Seed: 7, Today: today}); err != nil {
 			t.Fatal(err)
 		}
 		h := sha256.New()

@@ -9,7 +9,10 @@ import (
 	mrand "math/rand/v2"
 	"time"
 
+	"github.com/govalues/decimal"
+
 	"github.com/b2bridge/b2bridge/erp"
+	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
 
 // SeedOptions sizes the demo data. The same options give the same data, apart from the
@@ -43,8 +46,9 @@ func SKU(i int) string { return fmt.Sprintf("BRG-%05d", i) }
 // Account is the demo id of the i-th account.
 func Account(i int) string { return fmt.Sprintf("C%04d", 1000+i) }
 
-// Seed replaces the ERP's data with demo data and returns fresh credentials.
-func Seed(ctx context.Context, db *sql.DB, opts SeedOptions) (*Credentials, error) {
+// Seed replaces the ERP's data with demo data and returns fresh credentials. It writes
+// portable SQL through the database's dialect, so every dialect gets the same data.
+func Seed(ctx context.Context, db *sqlerp.DB, opts SeedOptions) (*Credentials, error) {
 	if opts.Items == 0 {
 		opts.Items = 1000
 	}
@@ -57,12 +61,13 @@ func Seed(ctx context.Context, db *sql.DB, opts SeedOptions) (*Credentials, erro
 	if opts.Today.IsZero() {
 		opts.Today = time.Now().UTC()
 	}
-	tx, err := db.BeginTx(ctx, nil)
+	tx, err := db.Writer().BeginTx(ctx, nil)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback()
-	s := seeder{tx: tx, ctx: ctx, rng: mrand.New(mrand.NewPCG(opts.Seed, 0x62326272)), opts: opts}
+	s := seeder{tx: tx, ctx: ctx, db: db, d: db.Dialect(), rng: mrand.New(mrand.NewPCG(opts.Seed, 0x62326272)), opts: opts,
+		list: map[listKey]int64{}}
 	for _, table := range []string{"change_log", "order_lines", "orders", "api_keys", "storefront_accounts", "storefronts",
 		"agreement_lines", "agreements", "price_list_entries", "price_lists", "ship_tos", "accounts",
 		"customer_groups", "stock", "list_prices", "items", "region_warehouses", "warehouses"} {
@@ -87,26 +92,47 @@ func Seed(ctx context.Context, db *sql.DB, opts SeedOptions) (*Credentials, erro
 type seeder struct {
 	tx   *sql.Tx
 	ctx  context.Context
+	db   *sqlerp.DB
+	d    sqlerp.Dialect
 	rng  *mrand.Rand
 	opts SeedOptions
+	list map[listKey]int64 // list prices in 1/10,000, which the other prices derive from
 	err  error
 }
 
+type listKey struct {
+	item     int
+	currency string
+}
+
+// exec runs a statement written with ? placeholders.
 func (s *seeder) exec(q string, args ...any) {
 	if s.err != nil {
 		return
 	}
-	if _, err := s.tx.ExecContext(s.ctx, q, args...); err != nil {
+	if _, err := s.tx.ExecContext(s.ctx, s.db.Rebind(q), args...); err != nil {
 		s.err = fmt.Errorf("%.40s: %w", q, err)
 	}
 }
 
-func (s *seeder) day(offset int) string {
-	return s.opts.Today.AddDate(0, 0, offset).Format(time.DateOnly)
+func (s *seeder) day(offset int) any {
+	return s.d.Date(s.opts.Today.AddDate(0, 0, offset))
 }
 
-// money is an amount in the schema's SQLite unit, 1/10,000.
+// money encodes an amount given in 1/10,000 for the dialect.
+func (s *seeder) money(v int64) any {
+	m, err := s.d.Money(decimal.MustNew(v, 4))
+	if err != nil && s.err == nil {
+		s.err = err
+	}
+	return m
+}
+
+// money is an amount in 1/10,000.
 func money(units, cents int) int64 { return int64(units)*10_000 + int64(cents)*100 }
+
+// percentOf is pct % of a price, cut to whole cents.
+func percentOf(price, pct int64) int64 { return price * pct / 10_000 * 100 }
 
 func (s *seeder) warehouses() {
 	for _, w := range warehouses {
@@ -134,8 +160,10 @@ func (s *seeder) items() {
 		if i%17 == 0 {
 			eur = int64(1000 + s.rng.IntN(9000)) // 0.1000–0.9999: four-decimal prices
 		}
-		s.exec(`INSERT INTO list_prices (item_id, currency, price) VALUES (?, 'EUR', ?)`, i, eur)
-		s.exec(`INSERT INTO list_prices (item_id, currency, price) VALUES (?, 'USD', ?)`, i, eur*108/100/100*100)
+		usd := eur * 108 / 100 / 100 * 100
+		s.list[listKey{i, "EUR"}], s.list[listKey{i, "USD"}] = eur, usd
+		s.exec(`INSERT INTO list_prices (item_id, currency, price) VALUES (?, 'EUR', ?)`, i, s.money(eur))
+		s.exec(`INSERT INTO list_prices (item_id, currency, price) VALUES (?, 'USD', ?)`, i, s.money(usd))
 		for w, wh := range warehouses {
 			onHand := 50 + s.rng.IntN(5000)
 			switch {
@@ -166,10 +194,13 @@ func (s *seeder) items() {
 			if g == "RETAIL" {
 				every, pct = 5, 97
 			}
-			s.exec(`INSERT INTO price_list_entries (price_list_id, item_id, min_qty, price)
-				SELECT ?, item_id, 1, price * ? / 10000 * 100 FROM list_prices WHERE currency = ? AND item_id % ? = 0`, id, pct, cur, every)
-			s.exec(`INSERT INTO price_list_entries (price_list_id, item_id, min_qty, price)
-				SELECT ?, item_id, 50, price * ? / 10000 * 100 FROM list_prices WHERE currency = ? AND item_id % ? = 0`, id, pct-5, cur, every)
+			for i := every; i <= s.opts.Items; i += every {
+				list := s.list[listKey{i, cur}]
+				s.exec(`INSERT INTO price_list_entries (price_list_id, item_id, min_qty, price) VALUES (?, ?, 1, ?)`,
+					id, i, s.money(percentOf(list, pct)))
+				s.exec(`INSERT INTO price_list_entries (price_list_id, item_id, min_qty, price) VALUES (?, ?, 50, ?)`,
+					id, i, s.money(percentOf(list, pct-5)))
+			}
 		}
 	}
 }
@@ -186,10 +217,13 @@ func (s *seeder) accounts() {
 		}
 		limit := 20_000 + 1000*s.rng.IntN(230)
 		exposure := limit * s.rng.IntN(30) / 100
-		hold := a%15 == 0
+		hold := 0
+		if a%15 == 0 {
+			hold = 1
+		}
 		shipTo := id + "-1"
 		s.exec(`INSERT INTO accounts (id, name, currency, customer_group, credit_limit, exposure, credit_hold, terms, default_ship_to)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, "Customer "+id, currency, group, money(limit, 0), money(exposure, 0), hold, terms, shipTo)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, "Customer "+id, currency, group, s.money(money(limit, 0)), s.money(money(exposure, 0)), hold, terms, shipTo)
 		s.exec(`INSERT INTO ship_tos (id, account_id, region, name) VALUES (?, ?, ?, ?)`, shipTo, id, regionNames[a%3], "Main site")
 		s.exec(`INSERT INTO ship_tos (id, account_id, region, name) VALUES (?, ?, ?, ?)`, id+"-2", id, regionNames[(a+1)%3], "Second site")
 		s.agreement(id+"-CUR", id, currency, -90, 180, 15, []int{95, 90, 85})
@@ -215,9 +249,8 @@ func (s *seeder) agreement(id, account, currency string, from, to, n int, pcts [
 		}
 		seen[item] = true
 		for b, pct := range pcts {
-			s.exec(`INSERT INTO agreement_lines (agreement_id, item_id, min_qty, price)
-				SELECT ?, item_id, ?, price * ? / 10000 * 100 FROM list_prices WHERE item_id = ? AND currency = ?`,
-				id, []int{1, 10, 100}[b], pct, item, currency)
+			s.exec(`INSERT INTO agreement_lines (agreement_id, item_id, min_qty, price) VALUES (?, ?, ?, ?)`,
+				id, item, []int{1, 10, 100}[b], s.money(percentOf(s.list[listKey{item, currency}], int64(pct))))
 		}
 	}
 }
@@ -225,7 +258,7 @@ func (s *seeder) agreement(id, account, currency string, from, to, n int, pcts [
 // storefronts writes two storefronts with disjoint accounts and random keys.
 func (s *seeder) storefronts() *Credentials {
 	c := &Credentials{AdminKey: newKey("adm_")}
-	now := time.Now().UTC().Format(time.RFC3339)
+	now := s.d.Time(time.Now())
 	s.exec(`INSERT INTO api_keys (key_hash, storefront, admin, created_at) VALUES (?, NULL, 1, ?)`, erp.HashKey(c.AdminKey), now)
 	half := s.opts.Accounts / 2
 	for n, name := range []string{"north-shop", "south-shop"} {

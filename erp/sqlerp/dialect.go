@@ -20,6 +20,10 @@ type Dialect struct {
 	// ForUpdate is appended to the stock read of an order to lock its rows; empty where
 	// the database locks otherwise (SQLite: the whole database, by BEGIN IMMEDIATE).
 	ForUpdate string
+	// Limit ends a query whose last bind parameter is the most rows to return.
+	Limit string
+	// Statements splits a DDL script into the statements one Exec can run.
+	Statements func(script string) []string
 	// Placeholder renders the n-th (1-based) bind parameter.
 	Placeholder func(n int) string
 	// InsertID runs an INSERT (written with ? placeholders) and returns the id the
@@ -65,8 +69,10 @@ const moneyScale = 4
 
 // SQLite is the dialect of the embedded ERP (modernc.org/sqlite).
 var SQLite = Dialect{
-	Name:     "sqlite",
-	InsertID: insertReturning,
+	Name:       "sqlite",
+	Limit:      " LIMIT ?",
+	Statements: wholeScript,
+	InsertID:   insertReturning,
 	Money: func(d decimal.Decimal) (any, error) {
 		if d.Scale() > moneyScale {
 			return nil, fmt.Errorf("amount %s has more than %d decimals", d, moneyScale)
@@ -100,3 +106,6 @@ func insertReturning(ctx context.Context, tx *sql.Tx, insert string, args ...any
 	err := tx.QueryRowContext(ctx, insert+" RETURNING id", args...).Scan(&id)
 	return id, err
 }
+
+// wholeScript is Statements for drivers that run a whole script in one Exec.
+func wholeScript(script string) []string { return []string{script} }

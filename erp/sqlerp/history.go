@@ -10,8 +10,8 @@ import (
 	"github.com/b2bridge/b2bridge/erp"
 )
 
-const orderColumns = `id, COALESCE(order_number, ''), account_id, external_ref, request_hash, status, currency, total,
-	COALESCE(po_number, ''), COALESCE(ship_to, ''), requested_delivery_date, created_at`
+const orderColumns = `id, order_number, account_id, external_ref, request_hash, status, currency, total,
+	po_number, ship_to, requested_delivery_date, created_at`
 
 // Order implements erp.ERP. Another account's order is ErrNotFound.
 func (db *DB) Order(ctx context.Context, account, id string) (erp.Order, error) {
@@ -42,7 +42,7 @@ func (db *DB) oneOrder(ctx context.Context, query string, args ...any) (erp.Orde
 func (db *DB) Orders(ctx context.Context, account string, after *erp.OrderCursor, limit int) ([]erp.Order, error) {
 	if after == nil {
 		return db.queryOrders(ctx, `SELECT `+orderColumns+` FROM orders WHERE account_id = ?
-			ORDER BY created_at DESC, id DESC LIMIT ?`, account, limit)
+			ORDER BY created_at DESC, id DESC`+db.dialect.Limit, account, limit)
 	}
 	id, err := strconv.ParseInt(after.ID, 10, 64)
 	if err != nil {
@@ -51,7 +51,7 @@ func (db *DB) Orders(ctx context.Context, account string, after *erp.OrderCursor
 	ts := db.dialect.Time(after.CreatedAt)
 	return db.queryOrders(ctx, `SELECT `+orderColumns+` FROM orders WHERE account_id = ?
 		AND (created_at < ? OR (created_at = ? AND id < ?))
-		ORDER BY created_at DESC, id DESC LIMIT ?`, account, ts, ts, id, limit)
+		ORDER BY created_at DESC, id DESC`+db.dialect.Limit, account, ts, ts, id, limit)
 }
 
 // queryOrders reads order headers, then all their lines in one more statement.
@@ -68,8 +68,8 @@ func (db *DB) queryOrders(ctx context.Context, query string, args ...any) ([]erp
 		var id int64
 		var rdd time.Time
 		rd := &date{t: &rdd}
-		if err := rows.Scan(&id, &o.Number, &o.Account, &o.ExternalRef, &o.RequestHash, &o.Status, &o.Currency,
-			moneyOf(&o.Total), &o.PONumber, &o.ShipTo, rd, &timestamp{t: &o.CreatedAt}); err != nil {
+		if err := rows.Scan(&id, text{&o.Number}, &o.Account, &o.ExternalRef, &o.RequestHash, &o.Status, &o.Currency,
+			moneyOf(&o.Total), text{&o.PONumber}, text{&o.ShipTo}, rd, &timestamp{t: &o.CreatedAt}); err != nil {
 			return nil, fmt.Errorf("read orders: %w", err)
 		}
 		if rd.valid {

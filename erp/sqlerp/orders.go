@@ -49,7 +49,8 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	}
 	defer tx.Rollback()
 
-	// 1. The header first: its unique external reference tells a replay at once.
+	// 1. The header first: its unique external reference tells a replay at once. Its
+	// currency is ISO 4217's "no currency" until the account is read (Oracle has no '').
 	now := db.now().UTC().Truncate(time.Microsecond) // the stored precision: replays answer the same
 	o := erp.Order{Account: draft.Account, ExternalRef: draft.ExternalRef, RequestHash: draft.RequestHash,
 		PONumber: draft.PONumber, RequestedDeliveryDate: draft.RequestedDeliveryDate, CreatedAt: now}
@@ -59,7 +60,7 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	}
 	id, err := db.dialect.InsertID(ctx, tx, db.q(`
 		INSERT INTO orders (account_id, external_ref, request_hash, status, currency, po_number, requested_delivery_date, created_at)
-		VALUES (?, ?, ?, ?, '', ?, ?, ?)`),
+		VALUES (?, ?, ?, ?, 'XXX', ?, ?, ?)`),
 		draft.Account, draft.ExternalRef, draft.RequestHash, erp.StatusReceived, nullString(draft.PONumber), rdd,
 		db.dialect.Time(now))
 	if db.dialect.IsUniqueViolation(err) {

@@ -170,7 +170,7 @@ func (db *DB) readPricing(ctx context.Context, q querier, a account, skus []stri
 			from, to            time.Time
 		)
 		pm, fd, td := moneyOf(&price), &date{t: &from}, &date{t: &to}
-		if err := rows.Scan(&id, &sku, &unit, &minQty, &multiple, &src, &ref, &tierMin, pm, fd, td); err != nil {
+		if err := rows.Scan(&id, &sku, text{&unit}, &minQty, &multiple, text{&src}, text{&ref}, &tierMin, pm, fd, td); err != nil {
 			return nil, fmt.Errorf("read prices: %w", err)
 		}
 		ip := out[sku]
@@ -222,7 +222,7 @@ func appendStrings(args []any, ss []string) []any {
 // APIKeys implements erp.ERP.
 func (db *DB) APIKeys(ctx context.Context) ([]erp.APIKey, error) {
 	rows, err := db.read.QueryContext(ctx, `
-		SELECT k.key_hash, k.admin, COALESCE(k.storefront, ''), COALESCE(sa.account_id, '')
+		SELECT k.key_hash, k.admin, k.storefront, sa.account_id
 		  FROM api_keys k LEFT JOIN storefront_accounts sa ON sa.storefront = k.storefront
 		 ORDER BY k.key_hash, sa.account_id`)
 	if err != nil {
@@ -233,7 +233,7 @@ func (db *DB) APIKeys(ctx context.Context) ([]erp.APIKey, error) {
 	for rows.Next() {
 		var k erp.APIKey
 		var acct string
-		if err := rows.Scan(&k.Hash, &k.Admin, &k.Storefront, &acct); err != nil {
+		if err := rows.Scan(&k.Hash, &k.Admin, text{&k.Storefront}, text{&acct}); err != nil {
 			return nil, fmt.Errorf("read api keys: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].Hash != k.Hash {

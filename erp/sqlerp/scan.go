@@ -1,6 +1,7 @@
 package sqlerp
 
 import (
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -31,6 +32,27 @@ func (m *money) Scan(src any) error {
 	m.valid = err == nil
 	return err
 }
+
+// text scans a nullable text column, NULL as "": Oracle stores ” as NULL.
+type text struct{ s *string }
+
+func (t text) Scan(src any) error {
+	switch v := src.(type) {
+	case nil:
+		*t.s = ""
+	case string:
+		*t.s = v
+	case []byte:
+		*t.s = string(v)
+	default:
+		return fmt.Errorf("text column: unexpected %T", src)
+	}
+	return nil
+}
+
+// MoneyScanner scans a money column of any dialect into d, for tools and tests that read
+// the schema directly.
+func MoneyScanner(d *decimal.Decimal) sql.Scanner { return moneyOf(d) }
 
 // moneyOf scans into d.
 func moneyOf(d *decimal.Decimal) *money { return &money{d: d} }

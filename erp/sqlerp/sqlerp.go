@@ -8,6 +8,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -30,12 +31,6 @@ type DB struct {
 }
 
 var _ erp.ERP = (*DB)(nil)
-
-// Options configures a DB.
-type Options struct {
-	// TimeZone is the ERP company's time zone, in which validity dates are read.
-	TimeZone *time.Location
-}
 
 // New returns the port over two pools of one database: write for order transactions,
 // read for everything else (they may be the same pool).
@@ -61,6 +56,12 @@ func (db *DB) Close() error {
 // Writer returns the pool order transactions use, for seeding and admin tools.
 func (db *DB) Writer() *sql.DB { return db.write }
 
+// Dialect returns the database's dialect, for tools that write the schema directly.
+func (db *DB) Dialect() Dialect { return db.dialect }
+
+// Rebind rewrites a statement written with ? placeholders for the database.
+func (db *DB) Rebind(query string) string { return db.dialect.rebind(query) }
+
 // Ping checks that the read pool reaches the database (the write pool's one connection
 // may be busy with an order).
 func (db *DB) Ping(ctx context.Context) error {
@@ -71,21 +72,20 @@ func (db *DB) Ping(ctx context.Context) error {
 }
 
 // Migrate applies the schema versions the database does not have yet, each in its own
-// transaction, and reports whether the database was empty before.
+// transaction (Oracle commits each DDL statement itself), and reports whether the
+// database was empty before.
 func (db *DB) Migrate(ctx context.Context) (created bool, err error) {
 	if _, err := db.write.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)`); err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
-	var have int
-	if err := db.write.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have); err != nil {
+	have, err := db.schemaVersion(ctx)
+	if err != nil {
 		return false, fmt.Errorf("migrate: %w", err)
 	}
-	dir := "schema/" + db.dialect.Name
-	names, err := fs.Glob(schemaFS, dir+"/*.sql")
+	names, err := db.migrations()
 	if err != nil {
 		return false, err
 	}
-	sort.Strings(names)
 	for i, name := range names {
 		version := i + 1
 		if version <= have {
@@ -96,8 +96,10 @@ func (db *DB) Migrate(ctx context.Context) (created bool, err error) {
 			return false, err
 		}
 		if err := db.inTx(ctx, db.write, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, string(ddl)); err != nil {
-				return err
+			for _, stmt := range db.dialect.Statements(string(ddl)) {
+				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+					return fmt.Errorf("%.60s: %w", stmt, err)
+				}
 			}
 			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO schema_migrations (version) VALUES (?)`), version)
 			return err
@@ -106,6 +108,40 @@ func (db *DB) Migrate(ctx context.Context) (created bool, err error) {
 		}
 	}
 	return have == 0, nil
+}
+
+// migrations lists the dialect's schema files in version order.
+func (db *DB) migrations() ([]string, error) {
+	names, err := fs.Glob(schemaFS, "schema/"+db.dialect.Name+"/*.sql")
+	sort.Strings(names)
+	return names, err
+}
+
+func (db *DB) schemaVersion(ctx context.Context) (int, error) {
+	var have int
+	err := db.read.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&have)
+	return have, err
+}
+
+// ErrSchema means the database lacks the ERP interface schema, or has an older version
+// of it than this b2bridge needs: b2bridge erp migrate brings it up to date.
+var ErrSchema = errors.New("the ERP interface schema is missing or out of date")
+
+// CheckSchema returns an error wrapping ErrSchema unless the database has every schema
+// version this b2bridge knows.
+func (db *DB) CheckSchema(ctx context.Context) error {
+	names, err := db.migrations()
+	if err != nil {
+		return err
+	}
+	have, err := db.schemaVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("%w (cannot read schema_migrations: %v)", ErrSchema, err)
+	}
+	if have < len(names) {
+		return fmt.Errorf("%w: the database has version %d, this b2bridge needs %d", ErrSchema, have, len(names))
+	}
+	return nil
 }
 
 // inTx runs f in a transaction of pool and commits it.

@@ -1,8 +1,11 @@
+// The contract suite: every test runs on each dialect of the ERP interface schema
+// (subtests sqlite, postgres, oracle; see embeddedtest.Dialects for the variables that
+// enable the client-server ones). Statements here are written with ? placeholders and
+// money as parameters, so that one text serves every dialect.
 package sqlerp_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"sync"
@@ -14,53 +17,70 @@ import (
 	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/embedded"
 	"github.com/b2bridge/b2bridge/erp/embedded/embeddedtest"
+	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
 
-var openERP = embeddedtest.Open
+var dialects = embeddedtest.Dialects
 
-func exec(t *testing.T, db *sql.DB, q string, args ...any) {
+func exec(t *testing.T, e *embedded.ERP, q string, args ...any) {
 	t.Helper()
-	if _, err := db.Exec(q, args...); err != nil {
+	if _, err := e.Writer().Exec(e.DB.Rebind(q), args...); err != nil {
 		t.Fatalf("%s: %v", q, err)
 	}
+}
+
+// queryRow scans one row of a statement written with ? placeholders.
+func queryRow(t *testing.T, e *embedded.ERP, q string, args []any, dest ...any) {
+	t.Helper()
+	if err := e.Writer().QueryRow(e.DB.Rebind(q), args...).Scan(dest...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
+
+// amount encodes a decimal amount for the dialect's money columns.
+func amount(t *testing.T, e *embedded.ERP, s string) any {
+	t.Helper()
+	m, err := e.DB.Dialect().Money(decimal.MustParse(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
 
 // erpState is what an order can change in the ERP.
 type erpState struct {
 	orders, lines int
 	reserved      int64
-	exposure      int64
+	exposure      string
 }
 
-func state(t *testing.T, db *sql.DB) erpState {
+func state(t *testing.T, e *embedded.ERP) erpState {
 	t.Helper()
 	var s erpState
-	err := db.QueryRow(`SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_lines),
-		(SELECT SUM(reserved) FROM stock), (SELECT SUM(exposure) FROM accounts)`).Scan(&s.orders, &s.lines, &s.reserved, &s.exposure)
-	if err != nil {
-		t.Fatal(err)
-	}
+	var exposure decimal.Decimal
+	queryRow(t, e, `SELECT (SELECT COUNT(*) FROM orders), (SELECT COUNT(*) FROM order_lines),
+		(SELECT SUM(reserved) FROM stock), (SELECT SUM(exposure) FROM accounts) FROM items WHERE id = 1`, nil,
+		&s.orders, &s.lines, &s.reserved, sqlerp.MoneyScanner(&exposure))
+	s.exposure = exposure.Trim(0).String()
 	return s
 }
 
 // setStock leaves qty of the item in WH-CENTRAL (which serves every demo region) only.
-func setStock(t *testing.T, db *sql.DB, sku string, qty int) {
+func setStock(t *testing.T, e *embedded.ERP, sku string, qty int) {
 	t.Helper()
-	exec(t, db, `UPDATE stock SET on_hand = CASE warehouse WHEN 'WH-CENTRAL' THEN ? ELSE 0 END, reserved = 0
+	exec(t, e, `UPDATE stock SET on_hand = CASE warehouse WHEN 'WH-CENTRAL' THEN ? ELSE 0 END, reserved = 0
 		WHERE item_id = (SELECT id FROM items WHERE sku = ?)`, qty, sku)
 }
 
 // plentyOfCredit lifts holds and limits so that only stock can refuse an order.
-func plentyOfCredit(t *testing.T, db *sql.DB) {
-	exec(t, db, `UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000, exposure = 0`)
+func plentyOfCredit(t *testing.T, e *embedded.ERP) {
+	exec(t, e, `UPDATE accounts SET credit_hold = 0, credit_limit = ?, exposure = 0`, amount(t, e, "100000000"))
 }
 
-func available(t *testing.T, db *sql.DB, sku string) int {
+func available(t *testing.T, e *embedded.ERP, sku string) int {
 	t.Helper()
 	var n int
-	if err := db.QueryRow(`SELECT SUM(on_hand - reserved) FROM stock WHERE item_id = (SELECT id FROM items WHERE sku = ?)`, sku).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	queryRow(t, e, `SELECT SUM(on_hand - reserved) FROM stock WHERE item_id = (SELECT id FROM items WHERE sku = ?)`, []any{sku}, &n)
 	return n
 }
 
@@ -71,324 +91,332 @@ func draft(account, ref string, lines ...erp.DraftLine) erp.OrderDraft {
 func line(sku string, qty int) erp.DraftLine { return erp.DraftLine{SKU: sku, Qty: qty} }
 
 func TestRefusedOrderLeavesNoTrace(t *testing.T) {
-	e := openERP(t)
-	db := e.Writer()
-	ctx := context.Background()
-	setStock(t, db, "BRG-00005", 3)
-	exec(t, db, `UPDATE accounts SET credit_limit = exposure + 1000000 WHERE id = 'C1002'`) // 100.0000 available
-	wrong := decimal.MustParse("0.01")
-	tests := []struct {
-		name    string
-		draft   erp.OrderDraft
-		reason  erp.Reason
-		problem []erp.Reason
-	}{
-		{"short stock on the last line", draft("C1001", "r1", line("BRG-00001", 1), line("BRG-00002", 1), line("BRG-00005", 4)),
-			erp.ReasonInsufficientStock, []erp.Reason{erp.ReasonInsufficientStock}},
-		{"credit limit", draft("C1002", "r2", line("BRG-00001", 50)), erp.ReasonCreditLimitExceeded, nil},
-		{"credit hold", draft("C1015", "r3", line("BRG-00001", 1)), erp.ReasonCreditHold, nil},
-		{"price changed", draft("C1001", "r4", line("BRG-00001", 1), erp.DraftLine{SKU: "BRG-00002", Qty: 1, UnitPrice: &wrong}),
-			erp.ReasonPriceChanged, []erp.Reason{erp.ReasonPriceChanged}},
-		{"unknown SKU", draft("C1001", "r5", line("BRG-00001", 1), line("NO-SUCH", 1)), erp.ReasonUnknownSKU, []erp.Reason{erp.ReasonUnknownSKU}},
-		{"quantity off the pack size", draft("C1001", "r6", line("BRG-00025", 4)), erp.ReasonInvalidQuantity, []erp.Reason{erp.ReasonInvalidQuantity}},
-		{"unknown ship-to", erp.OrderDraft{Account: "C1001", ExternalRef: "r7", RequestHash: "h", ShipTo: "C1002-1",
-			Lines: []erp.DraftLine{line("BRG-00001", 1)}}, erp.ReasonUnknownShipTo, nil},
-		{"unknown account", draft("C9999", "r8", line("BRG-00001", 1)), erp.ReasonUnknownAccount, nil},
-		{"precedence: price beats stock, all lines listed", draft("C1001", "r9", line("BRG-00005", 9), erp.DraftLine{SKU: "BRG-00002", Qty: 1, UnitPrice: &wrong}),
-			erp.ReasonPriceChanged, []erp.Reason{erp.ReasonInsufficientStock, erp.ReasonPriceChanged}},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			before := state(t, db)
-			_, err := e.PlaceOrder(ctx, tc.draft)
-			var r *erp.Refusal
-			if !errors.As(err, &r) {
-				t.Fatalf("err = %v, want a refusal", err)
-			}
-			if r.Reason != tc.reason {
-				t.Errorf("reason = %s, want %s", r.Reason, tc.reason)
-			}
-			var got []erp.Reason
-			for _, l := range r.Lines {
-				got = append(got, l.Reason)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.problem) {
-				t.Errorf("line reasons = %v, want %v", got, tc.problem)
-			}
-			if after := state(t, db); after != before {
-				t.Errorf("ERP changed: before %+v, after %+v", before, after)
-			}
-			if _, err := e.OrderByRef(ctx, tc.draft.ExternalRef); !errors.Is(err, erp.ErrNotFound) {
-				t.Errorf("refused order is in the ERP: %v", err)
-			}
-		})
-	}
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		setStock(t, e, "BRG-00005", 3)
+		exec(t, e, `UPDATE accounts SET credit_limit = exposure + ? WHERE id = 'C1002'`, amount(t, e, "100.00"))
+		wrong := decimal.MustParse("0.01")
+		tests := []struct {
+			name    string
+			draft   erp.OrderDraft
+			reason  erp.Reason
+			problem []erp.Reason
+		}{
+			{"short stock on the last line", draft("C1001", "r1", line("BRG-00001", 1), line("BRG-00002", 1), line("BRG-00005", 4)),
+				erp.ReasonInsufficientStock, []erp.Reason{erp.ReasonInsufficientStock}},
+			{"credit limit", draft("C1002", "r2", line("BRG-00001", 50)), erp.ReasonCreditLimitExceeded, nil},
+			{"credit hold", draft("C1015", "r3", line("BRG-00001", 1)), erp.ReasonCreditHold, nil},
+			{"price changed", draft("C1001", "r4", line("BRG-00001", 1), erp.DraftLine{SKU: "BRG-00002", Qty: 1, UnitPrice: &wrong}),
+				erp.ReasonPriceChanged, []erp.Reason{erp.ReasonPriceChanged}},
+			{"unknown SKU", draft("C1001", "r5", line("BRG-00001", 1), line("NO-SUCH", 1)), erp.ReasonUnknownSKU, []erp.Reason{erp.ReasonUnknownSKU}},
+			{"quantity off the pack size", draft("C1001", "r6", line("BRG-00025", 4)), erp.ReasonInvalidQuantity, []erp.Reason{erp.ReasonInvalidQuantity}},
+			{"unknown ship-to", erp.OrderDraft{Account: "C1001", ExternalRef: "r7", RequestHash: "h", ShipTo: "C1002-1",
+				Lines: []erp.DraftLine{line("BRG-00001", 1)}}, erp.ReasonUnknownShipTo, nil},
+			{"unknown account", draft("C9999", "r8", line("BRG-00001", 1)), erp.ReasonUnknownAccount, nil},
+			{"precedence: price beats stock, all lines listed", draft("C1001", "r9", line("BRG-00005", 9), erp.DraftLine{SKU: "BRG-00002", Qty: 1, UnitPrice: &wrong}),
+				erp.ReasonPriceChanged, []erp.Reason{erp.ReasonInsufficientStock, erp.ReasonPriceChanged}},
+		}
+		for _, tc := range tests {
+			t.Run(tc.name, func(t *testing.T) {
+				before := state(t, e)
+				_, err := e.PlaceOrder(ctx, tc.draft)
+				var r *erp.Refusal
+				if !errors.As(err, &r) {
+					t.Fatalf("err = %v, want a refusal", err)
+				}
+				if r.Reason != tc.reason {
+					t.Errorf("reason = %s, want %s", r.Reason, tc.reason)
+				}
+				var got []erp.Reason
+				for _, l := range r.Lines {
+					got = append(got, l.Reason)
+				}
+				if fmt.Sprint(got) != fmt.Sprint(tc.problem) {
+					t.Errorf("line reasons = %v, want %v", got, tc.problem)
+				}
+				if after := state(t, e); after != before {
+					t.Errorf("ERP changed: before %+v, after %+v", before, after)
+				}
+				if _, err := e.OrderByRef(ctx, tc.draft.ExternalRef); !errors.Is(err, erp.ErrNotFound) {
+					t.Errorf("refused order is in the ERP: %v", err)
+				}
+			})
+		}
+	})
 }
 
 func TestPlaceOrderBooksWhatItAnswers(t *testing.T) {
-	e := openERP(t)
-	ctx := context.Background()
-	before := state(t, e.Writer())
-	// Two lines of one SKU are merged; the quantity break applies to their sum.
-	p, err := e.PlaceOrder(ctx, draft("C1001", "ok1", line("BRG-00003", 30), line("BRG-00001", 1), line("BRG-00003", 30)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := e.Order(ctx, "C1001", p.Order.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", p.Order) {
-		t.Errorf("ERP has\n%+v\nanswered\n%+v", got, p.Order)
-	}
-	if len(got.Lines) != 2 || got.Lines[0].Qty != 60 || got.Lines[0].UnitPrice.String() != "275.04" {
-		t.Errorf("lines = %+v, want BRG-00003 merged to 60 at the 50-break price 275.04", got.Lines)
-	}
-	after := state(t, e.Writer())
-	if after.reserved-before.reserved != 61 || after.orders != before.orders+1 {
-		t.Errorf("reserved %d more, %d more orders; want 61 and 1", after.reserved-before.reserved, after.orders-before.orders)
-	}
-	total, _ := got.Lines[0].LineTotal.Add(got.Lines[1].LineTotal)
-	if got.Total.Cmp(total) != 0 {
-		t.Errorf("total %s != sum of lines %s", got.Total, total)
-	}
-	if _, err := e.Order(ctx, "C1002", p.Order.ID); !errors.Is(err, erp.ErrNotFound) {
-		t.Errorf("another account read the order: %v", err)
-	}
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		before := state(t, e)
+		// Two lines of one SKU are merged; the quantity break applies to their sum.
+		p, err := e.PlaceOrder(ctx, draft("C1001", "ok1", line("BRG-00003", 30), line("BRG-00001", 1), line("BRG-00003", 30)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := e.Order(ctx, "C1001", p.Order.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprintf("%+v", got) != fmt.Sprintf("%+v", p.Order) {
+			t.Errorf("ERP has\n%+v\nanswered\n%+v", got, p.Order)
+		}
+		if len(got.Lines) != 2 || got.Lines[0].Qty != 60 || got.Lines[0].UnitPrice.String() != "275.04" {
+			t.Errorf("lines = %+v, want BRG-00003 merged to 60 at the 50-break price 275.04", got.Lines)
+		}
+		after := state(t, e)
+		if after.reserved-before.reserved != 61 || after.orders != before.orders+1 {
+			t.Errorf("reserved %d more, %d more orders; want 61 and 1", after.reserved-before.reserved, after.orders-before.orders)
+		}
+		total, _ := got.Lines[0].LineTotal.Add(got.Lines[1].LineTotal)
+		if got.Total.Cmp(total) != 0 {
+			t.Errorf("total %s != sum of lines %s", got.Total, total)
+		}
+		if _, err := e.Order(ctx, "C1002", p.Order.ID); !errors.Is(err, erp.ErrNotFound) {
+			t.Errorf("another account read the order: %v", err)
+		}
+	})
 }
 
 // Pricing read before the transaction would book the warm-up price.
 func TestOrderPricesFromTheERPNotFromAnEarlierRead(t *testing.T) {
-	e := openERP(t)
-	ctx := context.Background()
-	warm, err := e.PriceData(ctx, "C1001", []string{"BRG-00001"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := *warm.Items["BRG-00001"].Pricing.ListPrice
-	exec(t, e.Writer(), `INSERT INTO agreements (id, account_id, currency, valid_from, valid_to) VALUES ('NEW', 'C1001', 'EUR', date('now', '-1 day'), date('now', '+1 day'))`)
-	exec(t, e.Writer(), `INSERT INTO agreement_lines (agreement_id, item_id, min_qty, price) VALUES ('NEW', 1, 1, 12345)`) // 1.2345
-	p, err := e.PlaceOrder(ctx, draft("C1001", "fresh", line("BRG-00001", 2)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := p.Order.Lines[0].UnitPrice.String(); got != "1.2345" {
-		t.Errorf("unit price %s (warm-up read said %s), want the new agreement's 1.2345", got, old)
-	}
-	if got := p.Order.Lines[0].LineTotal.String(); got != "2.47" {
-		t.Errorf("line total %s, want round_half_up(2.469) = 2.47", got)
-	}
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		warm, err := e.PriceData(ctx, "C1001", []string{"BRG-00001"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		old := *warm.Items["BRG-00001"].Pricing.ListPrice
+		today, d := time.Now().UTC(), e.DB.Dialect()
+		exec(t, e, `INSERT INTO agreements (id, account_id, currency, valid_from, valid_to) VALUES ('NEW', 'C1001', 'EUR', ?, ?)`,
+			d.Date(today.AddDate(0, 0, -1)), d.Date(today.AddDate(0, 0, 1)))
+		exec(t, e, `INSERT INTO agreement_lines (agreement_id, item_id, min_qty, price) VALUES ('NEW', 1, 1, ?)`, amount(t, e, "1.2345"))
+		p, err := e.PlaceOrder(ctx, draft("C1001", "fresh", line("BRG-00001", 2)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.Order.Lines[0].UnitPrice.String(); got != "1.2345" {
+			t.Errorf("unit price %s (warm-up read said %s), want the new agreement's 1.2345", got, old)
+		}
+		if got := p.Order.Lines[0].LineTotal.String(); got != "2.47" {
+			t.Errorf("line total %s, want round_half_up(2.469) = 2.47", got)
+		}
+	})
 }
 
 func TestConcurrentOrdersNeverOversell(t *testing.T) {
-	e := openERP(t)
-	db := e.Writer()
-	plentyOfCredit(t, db)
-	setStock(t, db, "BRG-00005", 37)
-	const orders = 120
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	booked, refused := 0, 0
-	for i := 0; i < orders; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			qty := 1 + i%2
-			_, err := e.PlaceOrder(context.Background(), draft(embedded.Account(1+i%60), fmt.Sprint("o", i), line("BRG-00005", qty)))
-			var r *erp.Refusal
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				booked += qty
-			case errors.As(err, &r) && r.Reason == erp.ReasonInsufficientStock:
-				refused++
-			default:
-				t.Errorf("order %d: %v", i, err)
-			}
-		}(i)
-	}
-	wg.Wait()
-	if booked != 37 || available(t, db, "BRG-00005") != 0 {
-		t.Errorf("booked %d units, %d left; want 37 and 0", booked, available(t, db, "BRG-00005"))
-	}
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		plentyOfCredit(t, e)
+		setStock(t, e, "BRG-00005", 37)
+		const orders = 200
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		booked, refused := 0, 0
+		for i := 0; i < orders; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				qty := 1 + i%2
+				_, err := e.PlaceOrder(context.Background(), draft(embedded.Account(1+i%60), fmt.Sprint("o", i), line("BRG-00005", qty)))
+				var r *erp.Refusal
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					booked += qty
+				case errors.As(err, &r) && r.Reason == erp.ReasonInsufficientStock:
+					refused++
+				default:
+					t.Errorf("order %d: %v", i, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if booked != 37 || available(t, e, "BRG-00005") != 0 {
+			t.Errorf("booked %d units, %d left; want 37 and 0", booked, available(t, e, "BRG-00005"))
+		}
+	})
 }
 
 func TestConcurrentOrdersNeverPassTheCreditLimit(t *testing.T) {
-	for _, policy := range []erp.CreditPolicy{erp.CreditReject, erp.CreditHold} {
-		t.Run(string(policy), func(t *testing.T) {
-			e := openERP(t)
-			db := e.Writer()
-			exec(t, db, `UPDATE accounts SET credit_hold = 0, exposure = 0, credit_limit = 10000000 WHERE id = 'C1001'`) // 1,000.00
-			exec(t, db, `DELETE FROM agreement_lines WHERE item_id = 1`)
-			exec(t, db, `UPDATE list_prices SET price = 1000000 WHERE item_id = 1`) // 100.00 each
-			var wg sync.WaitGroup
-			statuses := make([]string, 30)
-			errs := make([]error, 30)
-			for i := range statuses {
-				wg.Add(1)
-				go func(i int) {
-					defer wg.Done()
-					d := draft("C1001", fmt.Sprint("c", i), line("BRG-00001", 1))
-					d.CreditPolicy = policy
-					p, err := e.PlaceOrder(context.Background(), d)
-					statuses[i], errs[i] = p.Order.Status, err
-				}(i)
-			}
-			wg.Wait()
-			open, held, limited := 0, 0, 0
-			for i, s := range statuses {
-				var r *erp.Refusal
-				switch {
-				case errs[i] == nil && s == erp.StatusOpen:
-					open++
-				case errs[i] == nil && s == erp.StatusCreditHold:
-					held++
-				case errors.As(errs[i], &r) && r.Reason == erp.ReasonCreditLimitExceeded:
-					limited++
-				default:
-					t.Errorf("order %d: %q %v", i, s, errs[i])
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		for _, policy := range []erp.CreditPolicy{erp.CreditReject, erp.CreditHold} {
+			t.Run(string(policy), func(t *testing.T) {
+				exec(t, e, `UPDATE accounts SET credit_hold = 0, exposure = 0, credit_limit = ? WHERE id = 'C1001'`, amount(t, e, "1000.00"))
+				exec(t, e, `DELETE FROM agreement_lines WHERE item_id = 1`)
+				exec(t, e, `UPDATE list_prices SET price = ? WHERE item_id = 1`, amount(t, e, "100.00"))
+				var wg sync.WaitGroup
+				statuses := make([]string, 30)
+				errs := make([]error, 30)
+				for i := range statuses {
+					wg.Add(1)
+					go func(i int) {
+						defer wg.Done()
+						d := draft("C1001", fmt.Sprint(policy, "-c", i), line("BRG-00001", 1))
+						d.CreditPolicy = policy
+						p, err := e.PlaceOrder(context.Background(), d)
+						statuses[i], errs[i] = p.Order.Status, err
+					}(i)
 				}
-			}
-			var exposure, limit int64
-			db.QueryRow(`SELECT exposure, credit_limit FROM accounts WHERE id = 'C1001'`).Scan(&exposure, &limit)
-			if exposure > limit || open != 10 || exposure != 10*1000000 {
-				t.Errorf("exposure %d of limit %d with %d open orders; want exactly 10 open at the limit", exposure, limit, open)
-			}
-			want := map[erp.CreditPolicy][2]int{erp.CreditReject: {0, 20}, erp.CreditHold: {20, 0}}[policy]
-			if held != want[0] || limited != want[1] {
-				t.Errorf("%d held, %d refused; want %v", held, limited, want)
-			}
-		})
-	}
+				wg.Wait()
+				open, held, limited := 0, 0, 0
+				for i, s := range statuses {
+					var r *erp.Refusal
+					switch {
+					case errs[i] == nil && s == erp.StatusOpen:
+						open++
+					case errs[i] == nil && s == erp.StatusCreditHold:
+						held++
+					case errors.As(errs[i], &r) && r.Reason == erp.ReasonCreditLimitExceeded:
+						limited++
+					default:
+						t.Errorf("order %d: %q %v", i, s, errs[i])
+					}
+				}
+				var exposure, limit decimal.Decimal
+				queryRow(t, e, `SELECT exposure, credit_limit FROM accounts WHERE id = 'C1001'`, nil,
+					sqlerp.MoneyScanner(&exposure), sqlerp.MoneyScanner(&limit))
+				if exposure.Cmp(limit) > 0 || open != 10 || exposure.Cmp(decimal.MustParse("1000")) != 0 {
+					t.Errorf("exposure %d of limit %d with %d open orders; want exactly 10 open at the limit", exposure, limit, open)
+				}
+				want := map[erp.CreditPolicy][2]int{erp.CreditReject: {0, 20}, erp.CreditHold: {20, 0}}[policy]
+				if held != want[0] || limited != want[1] {
+					t.Errorf("%d held, %d refused; want %v", held, limited, want)
+				}
+			})
+		}
+	})
 }
 
 func TestConcurrentRetriesOfOneKeyBookOneOrder(t *testing.T) {
-	e := openERP(t)
-	var wg sync.WaitGroup
-	placements := make([]erp.Placement, 20)
-	errs := make([]error, 20)
-	for i := range placements {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			placements[i], errs[i] = e.PlaceOrder(context.Background(), draft("C1001", "same-key", line("BRG-00001", 1)))
-		}(i)
-	}
-	wg.Wait()
-	first := 0
-	for i, p := range placements {
-		if errs[i] != nil {
-			t.Fatalf("attempt %d: %v", i, errs[i])
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		var wg sync.WaitGroup
+		placements := make([]erp.Placement, 20)
+		errs := make([]error, 20)
+		for i := range placements {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				placements[i], errs[i] = e.PlaceOrder(context.Background(), draft("C1001", "same-key", line("BRG-00001", 1)))
+			}(i)
 		}
-		if p.Order.ID != placements[0].Order.ID {
-			t.Errorf("attempt %d answered order %s, attempt 0 order %s", i, p.Order.ID, placements[0].Order.ID)
+		wg.Wait()
+		first := 0
+		for i, p := range placements {
+			if errs[i] != nil {
+				t.Fatalf("attempt %d: %v", i, errs[i])
+			}
+			if p.Order.ID != placements[0].Order.ID {
+				t.Errorf("attempt %d answered order %s, attempt 0 order %s", i, p.Order.ID, placements[0].Order.ID)
+			}
+			if !p.Replayed {
+				first++
+			}
 		}
-		if !p.Replayed {
-			first++
+		var n int
+		queryRow(t, e, `SELECT COUNT(*) FROM orders WHERE external_ref = 'same-key'`, nil, &n)
+		if n != 1 || first != 1 {
+			t.Errorf("%d ERP orders, %d first answers; want 1 and 1", n, first)
 		}
-	}
-	var n int
-	e.Writer().QueryRow(`SELECT COUNT(*) FROM orders WHERE external_ref = 'same-key'`).Scan(&n)
-	if n != 1 || first != 1 {
-		t.Errorf("%d ERP orders, %d first answers; want 1 and 1", n, first)
-	}
+	})
 }
 
 func TestOrdersKeysetPagination(t *testing.T) {
-	e := openERP(t)
-	ctx := context.Background()
-	var placed []string
-	for i := 0; i < 7; i++ {
-		p, err := e.PlaceOrder(ctx, draft("C1003", fmt.Sprint("p", i), line("BRG-00001", 1)))
-		if err != nil {
-			t.Fatal(err)
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		var placed []string
+		for i := 0; i < 7; i++ {
+			p, err := e.PlaceOrder(ctx, draft("C1003", fmt.Sprint("p", i), line("BRG-00001", 1)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			placed = append([]string{p.Order.ID}, placed...) // newest first
 		}
-		placed = append([]string{p.Order.ID}, placed...) // newest first
-	}
-	var got []string
-	var after *erp.OrderCursor
-	for {
-		page, err := e.Orders(ctx, "C1003", after, 3)
-		if err != nil {
-			t.Fatal(err)
+		var got []string
+		var after *erp.OrderCursor
+		for {
+			page, err := e.Orders(ctx, "C1003", after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, o := range page {
+				got = append(got, o.ID)
+			}
+			if len(page) < 3 {
+				break
+			}
+			last := page[len(page)-1]
+			after = &erp.OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID}
 		}
-		for _, o := range page {
-			got = append(got, o.ID)
+		if fmt.Sprint(got) != fmt.Sprint(placed) {
+			t.Errorf("pages gave %v, want %v", got, placed)
 		}
-		if len(page) < 3 {
-			break
-		}
-		last := page[len(page)-1]
-		after = &erp.OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID}
-	}
-	if fmt.Sprint(got) != fmt.Sprint(placed) {
-		t.Errorf("pages gave %v, want %v", got, placed)
-	}
+	})
 }
 
 func TestQuoteMatchesTheOrder(t *testing.T) {
-	e := openERP(t)
-	ctx := context.Background()
-	d := draft("C1004", "q1", line("BRG-00003", 60), line("BRG-00001", 7))
-	before := state(t, e.Writer())
-	q, err := e.Quote(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if after := state(t, e.Writer()); after != before {
-		t.Fatal("quote changed the ERP")
-	}
-	p, err := e.PlaceOrder(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if q.Total.Cmp(p.Order.Total) != 0 || q.Credit.Decision != "ok" {
-		t.Errorf("quote total %s (%s), order total %s", q.Total, q.Credit.Decision, p.Order.Total)
-	}
-	for i, l := range q.Lines {
-		o := p.Order.Lines[i]
-		if l.UnitPrice.Cmp(o.UnitPrice) != 0 || l.LineTotal.Cmp(o.LineTotal) != 0 || l.Warehouse != o.Warehouse {
-			t.Errorf("line %d: quote %s %s %s, order %s %s %s", i, l.UnitPrice, l.LineTotal, l.Warehouse, o.UnitPrice, o.LineTotal, o.Warehouse)
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		d := draft("C1004", "q1", line("BRG-00003", 60), line("BRG-00001", 7))
+		before := state(t, e)
+		q, err := e.Quote(ctx, d)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
+		if after := state(t, e); after != before {
+			t.Fatal("quote changed the ERP")
+		}
+		p, err := e.PlaceOrder(ctx, d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if q.Total.Cmp(p.Order.Total) != 0 || q.Credit.Decision != "ok" {
+			t.Errorf("quote total %s (%s), order total %s", q.Total, q.Credit.Decision, p.Order.Total)
+		}
+		for i, l := range q.Lines {
+			o := p.Order.Lines[i]
+			if l.UnitPrice.Cmp(o.UnitPrice) != 0 || l.LineTotal.Cmp(o.LineTotal) != 0 || l.Warehouse != o.Warehouse {
+				t.Errorf("line %d: quote %s %s %s, order %s %s %s", i, l.UnitPrice, l.LineTotal, l.Warehouse, o.UnitPrice, o.LineTotal, o.Warehouse)
+			}
+		}
+	})
 }
 
 // Orders for the same SKUs in opposite line orders must neither deadlock nor oversell:
 // stock rows are locked in one global (item, warehouse) order whatever the line order.
 func TestOppositeLineOrdersDoNotDeadlock(t *testing.T) {
-	e := openERP(t)
-	db := e.Writer()
-	plentyOfCredit(t, db)
-	setStock(t, db, "BRG-00005", 40)
-	setStock(t, db, "BRG-00006", 40)
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	booked := 0
-	for i := 0; i < 60; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			lines := []erp.DraftLine{line("BRG-00005", 1), line("BRG-00006", 1)}
-			if i%2 == 1 {
-				lines[0], lines[1] = lines[1], lines[0]
-			}
-			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			_, err := e.PlaceOrder(ctx, draft(embedded.Account(1+i%60), fmt.Sprint("x", i), lines...))
-			var r *erp.Refusal
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				booked++
-			case !errors.As(err, &r):
-				t.Errorf("order %d: %v", i, err)
-			}
-		}(i)
-	}
-	wg.Wait()
-	if booked != 40 || available(t, db, "BRG-00005") != 0 || available(t, db, "BRG-00006") != 0 {
-		t.Errorf("booked %d orders; want 40 and both items at 0", booked)
-	}
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		plentyOfCredit(t, e)
+		setStock(t, e, "BRG-00005", 40)
+		setStock(t, e, "BRG-00006", 40)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		booked := 0
+		for i := 0; i < 60; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				lines := []erp.DraftLine{line("BRG-00005", 1), line("BRG-00006", 1)}
+				if i%2 == 1 {
+					lines[0], lines[1] = lines[1], lines[0]
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				defer cancel()
+				_, err := e.PlaceOrder(ctx, draft(embedded.Account(1+i%60), fmt.Sprint("x", i), lines...))
+				var r *erp.Refusal
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case err == nil:
+					booked++
+				case !errors.As(err, &r):
+					t.Errorf("order %d: %v", i, err)
+				}
+			}(i)
+		}
+		wg.Wait()
+		if booked != 40 || available(t, e, "BRG-00005") != 0 || available(t, e, "BRG-00006") != 0 {
+			t.Errorf("booked %d orders; want 40 and both items at 0", booked)
+		}
+	})
 }

@@ -1,0 +1,136 @@
+package sqlerp
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // the database/sql driver "pgx"
+	_ "github.com/sijms/go-ora/v2"     // the database/sql driver "oracle"
+	_ "modernc.org/sqlite"             // the database/sql driver "sqlite"
+)
+
+// Options configures a DB.
+type Options struct {
+	// TimeZone is the ERP company's time zone, in which validity dates are read.
+	TimeZone *time.Location
+	// Synchronous is SQLite's synchronous setting: FULL (default; a confirmed order
+	// survives a power cut) or NORMAL (faster; survives a crash of the process only).
+	Synchronous string
+	// WriteConns and ReadConns size the pools of a client-server database: order
+	// transactions, and everything else. SQLite always writes through one connection.
+	WriteConns, ReadConns int
+}
+
+// Default pool sizes.
+const (
+	DefaultWriteConns = 16
+	DefaultReadConns  = 16
+	sqliteReadConns   = 8 // readers do not block each other in WAL mode
+)
+
+// Open connects to the ERP interface schema that dsn names: sqlite:PATH,
+// postgres://... (or postgresql://...) or oracle://.... It checks that the database
+// answers, not that the schema is there (see SchemaVersion).
+func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
+	if opts.WriteConns <= 0 {
+		opts.WriteConns = DefaultWriteConns
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = DefaultReadConns
+	}
+	var (
+		db  *DB
+		err error
+	)
+	switch scheme, rest, _ := strings.Cut(dsn, ":"); scheme {
+	case "sqlite":
+		db, err = openSQLite(rest, opts)
+	case "postgres", "postgresql":
+		db, err = openPool("pgx", dsn, PostgreSQL, opts)
+	case "oracle":
+		db, err = openPool("oracle", dsn, Oracle, opts)
+	default:
+		return nil, fmt.Errorf("ERP DSN %s: want sqlite:PATH, postgres://... or oracle://...", Redact(dsn))
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open ERP %s: %w", Redact(dsn), err)
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open ERP %s: %w", Redact(dsn), err)
+	}
+	return db, nil
+}
+
+// openSQLite opens the file at path with one writer connection, as SQLite has one
+// writer (queue in Go, not in busy_timeout), and a pool of read-only readers.
+func openSQLite(path string, opts Options) (*DB, error) {
+	sync := strings.ToUpper(opts.Synchronous)
+	if sync == "" {
+		sync = "FULL"
+	}
+	if sync != "FULL" && sync != "NORMAL" {
+		return nil, fmt.Errorf("sqlite synchronous %q: want FULL or NORMAL", opts.Synchronous)
+	}
+	if path == "" {
+		return nil, errors.New("sqlite DSN has no path")
+	}
+	// PRAGMAs go in the DSN: one run with db.Exec would reach one pooled connection only.
+	file := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" +
+		"_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
+	write, err := sql.Open("sqlite", file+"&_pragma=synchronous("+sync+")&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	read, err := sql.Open("sqlite", file+"&_query_only=1")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(sqliteReadConns)
+	read.SetMaxIdleConns(sqliteReadConns)
+	return New(write, read, SQLite, opts), nil
+}
+
+// openPool opens a client-server database with a pool for order transactions and one
+// for reads, so that a burst of one never starves the other.
+func openPool(driver, dsn string, d Dialect, opts Options) (*DB, error) {
+	write, err := sql.Open(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(opts.WriteConns)
+	write.SetMaxIdleConns(opts.WriteConns)
+	read, err := sql.Open(driver, dsn)
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(opts.ReadConns)
+	read.SetMaxIdleConns(opts.ReadConns)
+	return New(write, read, d, opts), nil
+}
+
+// Redact returns the DSN with its password hidden, for logs and errors. A DSN that is
+// not a URL is hidden whole but for its scheme.
+func Redact(dsn string) string {
+	scheme, rest, _ := strings.Cut(dsn, ":")
+	if scheme == "sqlite" {
+		return dsn
+	}
+	u, err := url.Parse(dsn)
+	if err != nil || !strings.HasPrefix(rest, "//") {
+		return scheme + ":(hidden)"
+	}
+	if q := u.Query(); q.Has("password") {
+		q.Set("password", "xxxxx")
+		u.RawQuery = q.Encode()
+	}
+	return u.Redacted()
+}
