@@ -124,61 +124,60 @@ func TestHangingERPDegradesHonestlyAndRecovers(t *testing.T) {
 // Every order commits and then loses its reply: clients retrying with their key end with
 // exactly one ERP order per key, and no 201 names an order the ERP does not have.
 func TestCommitThenLostReplyWithRetries(t *testing.T) {
-	dir, creds, db := erpDir(t)
-	mustExec(t, db, `UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000`)
-	srv := startServer(t, dir)
-	admin(t, srv, creds.AdminKey, "PUT", "/faults", map[string]any{"class": "order_writes", "fail_after_commit": true}, 200)
-	sf := creds.Storefronts[0]
-	const keys = 20
-	answered := make([][]string, keys) // order ids answered 2xx per key
-	var wg sync.WaitGroup
-	for k := 0; k < keys; k++ {
-		wg.Add(1)
-		go func(k int) {
-			defer wg.Done()
-			account := sf.Accounts[k%len(sf.Accounts)]
-			for attempt := 0; attempt < 3; attempt++ { // a client retrying with its key
-				r, err := call(context.Background(), "POST", srv.URL+"/v1/accounts/"+account+"/orders", sf.Key,
-					order{Lines: []orderLine{{SKU: "BRG-00001", Qty: 1}}}, "Idempotency-Key", fmt.Sprint("lost-reply-", k))
-				if err != nil {
-					t.Errorf("key %d: %v", k, err)
-					return
+	eachERP(t, func(t *testing.T, e *erpTarget) {
+		creds := e.creds
+		e.exec(t, `UPDATE accounts SET credit_hold = 0, credit_limit = ?`, e.amount(t, "100000000"))
+		srv := e.start(t)
+		admin(t, srv, creds.AdminKey, "PUT", "/faults", map[string]any{"class": "order_writes", "fail_after_commit": true}, 200)
+		sf := creds.Storefronts[0]
+		const keys = 20
+		answered := make([][]string, keys) // order ids answered 2xx per key
+		var wg sync.WaitGroup
+		for k := 0; k < keys; k++ {
+			wg.Add(1)
+			go func(k int) {
+				defer wg.Done()
+				account := sf.Accounts[k%len(sf.Accounts)]
+				for attempt := 0; attempt < 3; attempt++ { // a client retrying with its key
+					r, err := call(context.Background(), "POST", srv.URL+"/v1/accounts/"+account+"/orders", sf.Key,
+						order{Lines: []orderLine{{SKU: "BRG-00001", Qty: 1}}}, "Idempotency-Key", fmt.Sprint("lost-reply-", k))
+					if err != nil {
+						t.Errorf("key %d: %v", k, err)
+						return
+					}
+					if r.Status == 201 || r.Status == 200 {
+						answered[k] = append(answered[k], r.Body["order_id"].(string))
+					} else if r.Status != 503 {
+						t.Errorf("key %d: %d %v", k, r.Status, r.Body)
+					}
 				}
-				if r.Status == 201 || r.Status == 200 {
-					answered[k] = append(answered[k], r.Body["order_id"].(string))
-				} else if r.Status != 503 {
-					t.Errorf("key %d: %d %v", k, r.Status, r.Body)
+			}(k)
+		}
+		wg.Wait()
+		for k := 0; k < keys; k++ {
+			ref := bridge.ExternalRef(sf.Name, sf.Accounts[k%len(sf.Accounts)], fmt.Sprint("lost-reply-", k))
+			var ids []string
+			rows := e.query(t, `SELECT id FROM orders WHERE external_ref = ?`, ref)
+			for rows.Next() {
+				var id string
+				rows.Scan(&id)
+				ids = append(ids, id)
+			}
+			rows.Close()
+			if len(ids) != 1 {
+				t.Errorf("key %d: %d ERP orders, want 1", k, len(ids))
+				continue
+			}
+			if len(answered[k]) == 0 {
+				t.Errorf("key %d: no attempt was answered with its order", k)
+			}
+			for _, id := range answered[k] {
+				if id != ids[0] {
+					t.Errorf("key %d: answered order %s, the ERP has %s", k, id, ids[0])
 				}
 			}
-		}(k)
-	}
-	wg.Wait()
-	for k := 0; k < keys; k++ {
-		ref := bridge.ExternalRef(sf.Name, sf.Accounts[k%len(sf.Accounts)], fmt.Sprint("lost-reply-", k))
-		var ids []string
-		rows, err := db.Query(`SELECT id FROM orders WHERE external_ref = ?`, ref)
-		if err != nil {
-			t.Fatal(err)
 		}
-		for rows.Next() {
-			var id string
-			rows.Scan(&id)
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if len(ids) != 1 {
-			t.Errorf("key %d: %d ERP orders, want 1", k, len(ids))
-			continue
-		}
-		if len(answered[k]) == 0 {
-			t.Errorf("key %d: no attempt was answered with its order", k)
-		}
-		for _, id := range answered[k] {
-			if id != ids[0] {
-				t.Errorf("key %d: answered order %s, the ERP has %s", k, id, ids[0])
-			}
-		}
-	}
+	})
 }
 
 // 1,000 concurrent reads of one cold key make one ERP call.
@@ -218,43 +217,45 @@ func TestStampedeOnAColdKey(t *testing.T) {
 // A change made in the ERP by anything else reaches every replica's cache through the
 // change log: here well before the 30s TTL, within a follow interval.
 func TestChangeLogInvalidatesEveryReplica(t *testing.T) {
-	dir, creds, db := erpDir(t)
-	env := []string{"B2BRIDGE_CACHE_STOCK_TTL=30s", "B2BRIDGE_FOLLOW_INTERVAL=200ms"}
-	a, b := startServer(t, dir, env...), startServer(t, dir, env...)
-	sf := creds.Storefronts[0]
-	available := func(s *server) float64 {
-		r, err := call(context.Background(), "GET", s.URL+"/v1/availability?sku=BRG-00003", sf.Key, nil)
-		if err != nil || r.Status != 200 {
-			t.Fatalf("read: %v %v", r.Body, err)
-		}
-		return r.Body["items"].([]any)[0].(map[string]any)["available"].(float64)
-	}
-	waitFor := func(s *server, want float64, what string) {
-		t.Helper()
-		start := time.Now()
-		for available(s) != want {
-			if time.Since(start) > 2*time.Second {
-				t.Fatalf("%s: still %v after 2s, want %v", what, available(s), want)
+	eachERP(t, func(t *testing.T, e *erpTarget) {
+		creds := e.creds
+		env := []string{"B2BRIDGE_CACHE_STOCK_TTL=30s", "B2BRIDGE_FOLLOW_INTERVAL=200ms"}
+		a, b := e.start(t, env...), e.start(t, env...)
+		sf := creds.Storefronts[0]
+		available := func(s *server) float64 {
+			r, err := call(context.Background(), "GET", s.URL+"/v1/availability?sku=BRG-00003", sf.Key, nil)
+			if err != nil || r.Status != 200 {
+				t.Fatalf("read: %v %v", r.Body, err)
 			}
-			time.Sleep(20 * time.Millisecond)
+			return r.Body["items"].([]any)[0].(map[string]any)["available"].(float64)
 		}
-		t.Logf("%s: seen after %v", what, time.Since(start))
-	}
-	available(a)
-	available(b) // both caches warm
-	mustExec(t, db, `UPDATE stock SET on_hand = 500, reserved = 0 WHERE item_id = 3`)
-	waitFor(a, 1500, "direct ERP change on replica a")
-	waitFor(b, 1500, "direct ERP change on replica b")
+		waitFor := func(s *server, want float64, what string) {
+			t.Helper()
+			start := time.Now()
+			for available(s) != want {
+				if time.Since(start) > 2*time.Second {
+					t.Fatalf("%s: still %v after 2s, want %v", what, available(s), want)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			t.Logf("%s: seen after %v", what, time.Since(start))
+		}
+		available(a)
+		available(b) // both caches warm
+		e.exec(t, `UPDATE stock SET on_hand = 500, reserved = 0 WHERE item_id = 3`)
+		waitFor(a, 1500, "direct ERP change on replica a")
+		waitFor(b, 1500, "direct ERP change on replica b")
 
-	r, err := call(context.Background(), "POST", a.URL+"/v1/accounts/"+sf.Accounts[0]+"/orders", sf.Key,
-		order{Lines: []orderLine{{SKU: "BRG-00003", Qty: 7}}}, "Idempotency-Key", "cross-replica")
-	if err != nil || r.Status != 201 {
-		t.Fatalf("order: %d %v %v", r.Status, r.Body, err)
-	}
-	if got := available(a); got != 1493 {
-		t.Errorf("replica a right after its own order: %v, want 1493", got)
-	}
-	waitFor(b, 1493, "replica a's order on replica b")
+		r, err := call(context.Background(), "POST", a.URL+"/v1/accounts/"+sf.Accounts[0]+"/orders", sf.Key,
+			order{Lines: []orderLine{{SKU: "BRG-00003", Qty: 7}}}, "Idempotency-Key", "cross-replica")
+		if err != nil || r.Status != 201 {
+			t.Fatalf("order: %d %v %v", r.Status, r.Body, err)
+		}
+		if got := available(a); got != 1493 {
+			t.Errorf("replica a right after its own order: %v, want 1493", got)
+		}
+		waitFor(b, 1493, "replica a's order on replica b")
+	})
 }
 
 func TestAdminFaultsAPI(t *testing.T) {
@@ -277,4 +278,48 @@ func TestAdminFaultsAPI(t *testing.T) {
 	if r := admin(t, srv, creds.AdminKey, "GET", "/faults", nil, 200); len(r.Body["faults"].([]any)) != 0 {
 		t.Errorf("faults after DELETE: %v", r.Body)
 	}
+}
+
+// Sequence numbers are taken at insert and become visible at commit, so the change log
+// can show a later number before an earlier one. A follower that only reads past its
+// highest number would miss the earlier change and serve the old stock until the TTL.
+func TestChangeCommittedOutOfSequenceOrderReachesTheCache(t *testing.T) {
+	eachERP(t, func(t *testing.T, e *erpTarget) {
+		if e.db.Dialect().Name == "sqlite" {
+			t.Skip("sqlite: one writer at a time, so changes commit in sequence order")
+		}
+		srv := e.start(t, "B2BRIDGE_CACHE_STOCK_TTL=60s", "B2BRIDGE_FOLLOW_INTERVAL=50ms")
+		key := e.creds.Storefronts[0].Key
+		available := func(sku string) float64 {
+			r, err := call(context.Background(), "GET", srv.URL+"/v1/availability?sku="+sku, key, nil)
+			if err != nil || r.Status != 200 {
+				t.Fatalf("read %s: %v %v", sku, r.Body, err)
+			}
+			return r.Body["items"].([]any)[0].(map[string]any)["available"].(float64)
+		}
+		waitFor := func(sku string, want float64) {
+			t.Helper()
+			for start := time.Now(); available(sku) != want; time.Sleep(20 * time.Millisecond) {
+				if time.Since(start) > 3*time.Second {
+					t.Fatalf("%s: still %v after 3s, want %v", sku, available(sku), want)
+				}
+			}
+		}
+		available("BRG-00003") // both cached
+		available("BRG-00001")
+		early, err := e.db.Writer().Begin()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer early.Rollback()
+		if _, err := early.Exec(e.db.Rebind(`UPDATE stock SET on_hand = 700, reserved = 0 WHERE item_id = 3`)); err != nil {
+			t.Fatal(err)
+		}
+		e.exec(t, `UPDATE stock SET on_hand = 300, reserved = 0 WHERE item_id = 1`) // a later number, committed first
+		waitFor("BRG-00001", 900)                                                   // the follower has read past the early change's number
+		if err := early.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		waitFor("BRG-00003", 2100)
+	})
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/govalues/decimal"
 
 	"github.com/b2bridge/b2bridge/erp/embedded"
+	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
 
 // placed is one order's answer, kept for comparing with the ERP afterwards.
@@ -23,134 +24,129 @@ type placed struct {
 // Truth rule 5 across processes: 200 concurrent orders from different accounts through
 // two bridge processes on one ERP for an item with 37 units.
 func TestConcurrentOrdersNeverOversellAcrossProcesses(t *testing.T) {
-	dir, creds, db := erpDir(t)
-	mustExec(t, db, `UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000, exposure = 0`)
-	mustExec(t, db, `UPDATE stock SET on_hand = CASE warehouse WHEN 'WH-CENTRAL' THEN 37 ELSE 0 END, reserved = 0
-		WHERE item_id = (SELECT id FROM items WHERE sku = 'BRG-00005')`)
-	servers := []*server{startServer(t, dir), startServer(t, dir)}
+	eachERP(t, func(t *testing.T, e *erpTarget) {
+		creds := e.creds
+		e.exec(t, `UPDATE accounts SET credit_hold = 0, credit_limit = ?, exposure = 0`, e.amount(t, "100000000"))
+		e.exec(t, `UPDATE stock SET on_hand = CASE warehouse WHEN 'WH-CENTRAL' THEN 37 ELSE 0 END, reserved = 0
+			WHERE item_id = (SELECT id FROM items WHERE sku = 'BRG-00005')`)
+		servers := []*server{e.start(t), e.start(t)}
 
-	const n = 200
-	qty := make([]int, n) // 150 orders of 1 and 50 of 2, shuffled
-	for i := range qty {
-		qty[i] = 1 + min(1, i/150)
-	}
-	rand.Shuffle(n, func(i, j int) { qty[i], qty[j] = qty[j], qty[i] })
-	results := make([]placed, n)
-	var wg sync.WaitGroup
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			account := embedded.Account(1 + i%60)
-			url := fmt.Sprintf("%s/v1/accounts/%s/orders", servers[i%2].URL, account)
-			r, err := call(context.Background(), "POST", url, storefrontOf(t, creds, account),
-				order{Lines: []orderLine{{SKU: "BRG-00005", Qty: qty[i]}}}, "Idempotency-Key", fmt.Sprint("oversell-", i))
-			results[i] = placed{status: r.Status, body: r.Body, err: err}
-			if code, ok := r.Body["code"].(string); ok {
-				results[i].code = code
+		const n = 200
+		qty := make([]int, n) // 150 orders of 1 and 50 of 2, shuffled
+		for i := range qty {
+			qty[i] = 1 + min(1, i/150)
+		}
+		rand.Shuffle(n, func(i, j int) { qty[i], qty[j] = qty[j], qty[i] })
+		results := make([]placed, n)
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				account := embedded.Account(1 + i%60)
+				url := fmt.Sprintf("%s/v1/accounts/%s/orders", servers[i%2].URL, account)
+				r, err := call(context.Background(), "POST", url, storefrontOf(t, creds, account),
+					order{Lines: []orderLine{{SKU: "BRG-00005", Qty: qty[i]}}}, "Idempotency-Key", fmt.Sprint("oversell-", i))
+				results[i] = placed{status: r.Status, body: r.Body, err: err}
+				if code, ok := r.Body["code"].(string); ok {
+					results[i].code = code
+				}
+			}(i)
+		}
+		wg.Wait()
+
+		booked := map[string]placed{}
+		units := 0
+		for i, r := range results {
+			switch {
+			case r.err != nil:
+				t.Errorf("order %d: %v", i, r.err)
+			case r.status == 201:
+				booked[r.body["order_id"].(string)] = r
+				units += qty[i]
+			case r.status == 409 && r.code == "insufficient_stock":
+				line := r.body["lines"].([]any)[0].(map[string]any)
+				if _, ok := line["available"]; !ok {
+					t.Errorf("order %d: 409 without the available quantity: %v", i, r.body)
+				}
+			default:
+				t.Errorf("order %d: %d %v", i, r.status, r.body)
 			}
-		}(i)
-	}
-	wg.Wait()
+		}
+		var avail int
+		e.queryRow(t, `SELECT SUM(on_hand - reserved) FROM stock WHERE item_id = (SELECT id FROM items WHERE sku = 'BRG-00005')`, nil, &avail)
+		if units != 37 || avail != 0 {
+			t.Errorf("201s booked %d units and the ERP has %d left; want 37 and 0", units, avail)
+		}
 
-	booked := map[string]placed{}
-	units := 0
-	for i, r := range results {
-		switch {
-		case r.err != nil:
-			t.Errorf("order %d: %v", i, r.err)
-		case r.status == 201:
-			booked[r.body["order_id"].(string)] = r
-			units += qty[i]
-		case r.status == 409 && r.code == "insufficient_stock":
+		// The set of 201 answers is the set of ERP orders: same ids, lines and totals.
+		rows := e.query(t, `SELECT o.id, o.total, l.qty, l.unit_price, l.line_total FROM orders o JOIN order_lines l ON l.order_id = o.id`)
+		defer rows.Close()
+		inERP := 0
+		for rows.Next() {
+			var id string
+			var total, unit, lineTotal decimal.Decimal
+			var q int
+			if err := rows.Scan(&id, sqlerp.MoneyScanner(&total), &q, sqlerp.MoneyScanner(&unit), sqlerp.MoneyScanner(&lineTotal)); err != nil {
+				t.Fatal(err)
+			}
+			inERP++
+			r, ok := booked[id]
+			if !ok {
+				t.Errorf("ERP order %s was never confirmed with a 201", id)
+				continue
+			}
 			line := r.body["lines"].([]any)[0].(map[string]any)
-			if _, ok := line["available"]; !ok {
-				t.Errorf("order %d: 409 without the available quantity: %v", i, r.body)
+			if !sameMoney(r.body["total"], total) || !sameMoney(line["unit_price"], unit) || !sameMoney(line["line_total"], lineTotal) ||
+				int(line["qty"].(float64)) != q {
+				t.Errorf("order %s: answered %v, ERP has total %s qty %d unit %s", id, r.body, total, q, unit)
 			}
-		default:
-			t.Errorf("order %d: %d %v", i, r.status, r.body)
 		}
-	}
-	var avail int
-	db.QueryRow(`SELECT SUM(on_hand - reserved) FROM stock WHERE item_id = (SELECT id FROM items WHERE sku = 'BRG-00005')`).Scan(&avail)
-	if units != 37 || avail != 0 {
-		t.Errorf("201s booked %d units and the ERP has %d left; want 37 and 0", units, avail)
-	}
-
-	// The set of 201 answers is the set of ERP orders: same ids, lines and totals.
-	rows, err := db.Query(`SELECT o.id, o.total, l.qty, l.unit_price, l.line_total FROM orders o JOIN order_lines l ON l.order_id = o.id`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	inERP := 0
-	for rows.Next() {
-		var id string
-		var total, unit, lineTotal int64
-		var q int
-		rows.Scan(&id, &total, &q, &unit, &lineTotal)
-		inERP++
-		r, ok := booked[id]
-		if !ok {
-			t.Errorf("ERP order %s was never confirmed with a 201", id)
-			continue
+		if inERP != len(booked) {
+			t.Errorf("%d orders in the ERP, %d answered 201", inERP, len(booked))
 		}
-		line := r.body["lines"].([]any)[0].(map[string]any)
-		if !sameMoney(r.body["total"], total) || !sameMoney(line["unit_price"], unit) || !sameMoney(line["line_total"], lineTotal) ||
-			int(line["qty"].(float64)) != q {
-			t.Errorf("order %s: answered %v, ERP has total %d qty %d unit %d", id, r.body, total, q, unit)
-		}
-	}
-	if inERP != len(booked) {
-		t.Errorf("%d orders in the ERP, %d answered 201", inERP, len(booked))
-	}
-}
-
-// sameMoney compares a wire amount with the ERP's SQLite money (1/10,000 units).
-func sameMoney(wire any, erp int64) bool {
-	s, _ := wire.(string)
-	d, err := decimal.Parse(s)
-	return err == nil && d.Cmp(decimal.MustNew(erp, 4)) == 0
+	})
 }
 
 // Truth rule 4 across processes: 20 concurrent requests with one key and body.
 func TestConcurrentRetriesOfOneKeyAcrossProcesses(t *testing.T) {
-	dir, creds, db := erpDir(t)
-	servers := []*server{startServer(t, dir), startServer(t, dir)}
-	sf := creds.Storefronts[0]
-	body := order{PONumber: "PO-RETRY", Lines: []orderLine{{SKU: "BRG-00001", Qty: 3}, {SKU: "BRG-00002", Qty: 1}}}
-	results := make([]reply, 20)
-	errs := make([]error, 20)
-	var wg sync.WaitGroup
-	for i := range results {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			results[i], errs[i] = call(context.Background(), "POST", servers[i%2].URL+"/v1/accounts/"+sf.Accounts[0]+"/orders",
-				sf.Key, body, "Idempotency-Key", "retry-me")
-		}(i)
-	}
-	wg.Wait()
-	created, replayed := 0, 0
-	ids := map[any]bool{}
-	for i, r := range results {
-		switch {
-		case errs[i] != nil:
-			t.Fatalf("request %d: %v", i, errs[i])
-		case r.Status == 201:
-			created++
-		case r.Status == 200 && r.Header.Get("Idempotent-Replayed") == "true":
-			replayed++
-		default:
-			t.Errorf("request %d: %d %v", i, r.Status, r.Body)
+	eachERP(t, func(t *testing.T, e *erpTarget) {
+		servers := []*server{e.start(t), e.start(t)}
+		sf := e.creds.Storefronts[0]
+		body := order{PONumber: "PO-RETRY", Lines: []orderLine{{SKU: "BRG-00001", Qty: 3}, {SKU: "BRG-00002", Qty: 1}}}
+		results := make([]reply, 20)
+		errs := make([]error, 20)
+		var wg sync.WaitGroup
+		for i := range results {
+			wg.Add(1)
+			go func(i int) {
+				defer wg.Done()
+				results[i], errs[i] = call(context.Background(), "POST", servers[i%2].URL+"/v1/accounts/"+sf.Accounts[0]+"/orders",
+					sf.Key, body, "Idempotency-Key", "retry-me")
+			}(i)
 		}
-		ids[r.Body["order_id"]] = true
-	}
-	var n int
-	db.QueryRow(`SELECT COUNT(*) FROM orders WHERE po_number = 'PO-RETRY'`).Scan(&n)
-	if n != 1 || created != 1 || replayed != 19 || len(ids) != 1 {
-		t.Errorf("%d ERP orders, %d created, %d replayed, %d distinct order ids; want 1, 1, 19, 1", n, created, replayed, len(ids))
-	}
+		wg.Wait()
+		created, replayed := 0, 0
+		ids := map[any]bool{}
+		for i, r := range results {
+			switch {
+			case errs[i] != nil:
+				t.Fatalf("request %d: %v", i, errs[i])
+			case r.Status == 201:
+				created++
+			case r.Status == 200 && r.Header.Get("Idempotent-Replayed") == "true":
+				replayed++
+			default:
+				t.Errorf("request %d: %d %v", i, r.Status, r.Body)
+			}
+			ids[r.Body["order_id"]] = true
+		}
+		var n int
+		e.queryRow(t, `SELECT COUNT(*) FROM orders WHERE po_number = 'PO-RETRY'`, nil, &n)
+		if n != 1 || created != 1 || replayed != 19 || len(ids) != 1 {
+			t.Errorf("%d ERP orders, %d created, %d replayed, %d distinct order ids; want 1, 1, 19, 1", n, created, replayed, len(ids))
+		}
+	})
 }
 
 // Truth rule 5 for credit, with the hold policy: excess orders are booked on hold.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -12,6 +14,7 @@ import (
 	"github.com/b2bridge/b2bridge/bridge"
 	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/embedded"
+	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
 
 // Config is everything b2bridge serve reads: defaults, then the YAML file (--config),
@@ -39,6 +42,8 @@ type Config struct {
 	FollowInterval time.Duration `yaml:"follow_interval"`
 	// ShutdownTimeout bounds the drain of in-flight requests on SIGINT/SIGTERM.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// ERP says which ERP to reach and how.
+	ERP ERPConfig `yaml:"erp"`
 	// Embedded configures the embedded ERP.
 	Embedded EmbeddedConfig `yaml:"embedded"`
 	// LogLevel is debug, info, warn or error.
@@ -62,14 +67,25 @@ type CacheConfig struct {
 	MaxBytes    int64         `yaml:"max_bytes"`
 }
 
-// EmbeddedConfig configures the embedded SQLite ERP.
-type EmbeddedConfig struct {
-	// Synchronous is FULL (default: a 201 survives a power cut) or NORMAL (faster).
-	Synchronous string `yaml:"synchronous"`
+// ERPConfig says which ERP interface schema to use.
+type ERPConfig struct {
+	// DSN is sqlite:PATH, postgres://... or oracle://...; empty is the embedded ERP in
+	// the data directory. It may hold a password: it is never logged.
+	DSN string `yaml:"dsn"`
+	// WriteConns and ReadConns size a client-server ERP's pools: order transactions, and
+	// everything else.
+	WriteConns int `yaml:"write_conns"`
+	ReadConns  int `yaml:"read_conns"`
 	// TimeZone is the ERP company's IANA time zone for agreement validity dates.
 	TimeZone string `yaml:"time_zone"`
 	// Faults are injected from the start (the admin API changes them at run time).
 	Faults []embedded.Fault `yaml:"faults"`
+}
+
+// EmbeddedConfig configures the embedded SQLite ERP.
+type EmbeddedConfig struct {
+	// Synchronous is FULL (default: a 201 survives a power cut) or NORMAL (faster).
+	Synchronous string `yaml:"synchronous"`
 }
 
 // DefaultConfig is the configuration with nothing set.
@@ -88,7 +104,8 @@ func DefaultConfig() Config {
 		Cache:            CacheConfig(b.Cache),
 		FollowInterval:   b.FollowInterval,
 		ShutdownTimeout:  15 * time.Second,
-		Embedded:         EmbeddedConfig{Synchronous: "FULL", TimeZone: "UTC"},
+		ERP:              ERPConfig{WriteConns: sqlerp.DefaultWriteConns, ReadConns: sqlerp.DefaultReadConns, TimeZone: "UTC"},
+		Embedded:         EmbeddedConfig{Synchronous: "FULL"},
 		LogLevel:         "info",
 	}
 }
@@ -129,13 +146,26 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"B2BRIDGE_ADDR":                 &c.Addr,
 		"B2BRIDGE_DATA":                 &c.Data,
 		"B2BRIDGE_CREDIT_POLICY":        &c.CreditPolicy,
+		"B2BRIDGE_ERP_DSN":              &c.ERP.DSN,
+		"B2BRIDGE_ERP_TIME_ZONE":        &c.ERP.TimeZone,
 		"B2BRIDGE_EMBEDDED_SYNCHRONOUS": &c.Embedded.Synchronous,
-		"B2BRIDGE_EMBEDDED_TIME_ZONE":   &c.Embedded.TimeZone,
 		"B2BRIDGE_LOG_LEVEL":            &c.LogLevel,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
 			*p = v
+		}
+	}
+	for name, p := range map[string]*int{
+		"B2BRIDGE_ERP_WRITE_CONNS": &c.ERP.WriteConns,
+		"B2BRIDGE_ERP_READ_CONNS":  &c.ERP.ReadConns,
+	} {
+		if v := getenv(name); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return fmt.Errorf("%s: %w", name, err)
+			}
+			*p = n
 		}
 	}
 	dur := map[string]*time.Duration{
@@ -179,16 +209,22 @@ func (c Config) Validate() error {
 	if err := c.bridge().Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	for i, f := range c.Embedded.Faults {
+	for i, f := range c.ERP.Faults {
 		if err := f.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("embedded.faults[%d]: %w", i, err))
+			errs = append(errs, fmt.Errorf("erp.faults[%d]: %w", i, err))
 		}
+	}
+	if c.ERP.WriteConns < 1 || c.ERP.ReadConns < 1 || c.ERP.WriteConns > 1000 || c.ERP.ReadConns > 1000 {
+		errs = append(errs, fmt.Errorf("erp.write_conns %d, erp.read_conns %d: want 1 to 1000", c.ERP.WriteConns, c.ERP.ReadConns))
+	}
+	if scheme, _, _ := strings.Cut(c.ERP.DSN, ":"); c.ERP.DSN != "" && !slices.Contains([]string{"sqlite", "postgres", "postgresql", "oracle"}, scheme) {
+		errs = append(errs, fmt.Errorf("erp.dsn %s: want sqlite:PATH, postgres://... or oracle://...", sqlerp.Redact(c.ERP.DSN)))
 	}
 	if s := strings.ToUpper(c.Embedded.Synchronous); s != "FULL" && s != "NORMAL" {
 		errs = append(errs, fmt.Errorf("embedded.synchronous %q: want FULL or NORMAL", c.Embedded.Synchronous))
 	}
-	if _, err := time.LoadLocation(c.Embedded.TimeZone); err != nil {
-		errs = append(errs, fmt.Errorf("embedded.time_zone: %w", err))
+	if _, err := time.LoadLocation(c.ERP.TimeZone); err != nil {
+		errs = append(errs, fmt.Errorf("erp.time_zone: %w", err))
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -1,8 +1,9 @@
 // Command b2bridge is the real-time bridge between B2B storefronts and the ERP.
 //
-//	b2bridge serve [--config FILE] [--addr HOST:PORT] [--data DIR]
-//	b2bridge erp migrate [--data DIR]
-//	b2bridge erp seed [--data DIR] [--items N] [--accounts N] [--seed N]
+//	b2bridge serve [--config FILE] [--addr HOST:PORT] [--data DIR] [--erp-dsn DSN]
+//	b2bridge erp migrate [--data DIR] [--dsn DSN]
+//	b2bridge erp seed [--data DIR] [--dsn DSN] [--items N] [--accounts N] [--seed N] [--if-empty]
+//	b2bridge healthcheck [--url URL]
 package main
 
 import (
@@ -13,8 +14,10 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -23,6 +26,7 @@ import (
 
 	"github.com/b2bridge/b2bridge/bridge"
 	"github.com/b2bridge/b2bridge/erp/embedded"
+	"github.com/b2bridge/b2bridge/erp/sqlerp"
 	"github.com/b2bridge/b2bridge/storefront"
 )
 
@@ -38,9 +42,10 @@ func main() {
 }
 
 const usage = `usage:
-  b2bridge serve [--config FILE] [--addr HOST:PORT] [--data DIR]
-  b2bridge erp migrate [--data DIR]
-  b2bridge erp seed [--data DIR] [--items N] [--accounts N] [--seed N]`
+  b2bridge serve [--config FILE] [--addr HOST:PORT] [--data DIR] [--erp-dsn DSN]
+  b2bridge erp migrate [--data DIR] [--dsn DSN]
+  b2bridge erp seed [--data DIR] [--dsn DSN] [--items N] [--accounts N] [--seed N] [--if-empty]
+  b2bridge healthcheck [--url URL]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
@@ -53,6 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return erpMigrate(ctx, args[2:], stdout)
 	case cmd == "erp seed":
 		return erpSeed(ctx, args[2:], stdout)
+	case args[0] == "healthcheck":
+		return healthcheck(ctx, args[1:], stderr)
 	}
 	return fmt.Errorf("unknown command %q\n%s", strings.Join(args, " "), usage)
 }
@@ -62,7 +69,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	configFile := fs.String("config", "", "YAML configuration file")
 	addr := fs.String("addr", "", "listen address (default 127.0.0.1:8080)")
-	data := fs.String("data", "", "embedded ERP data directory (default ./b2bridge-data)")
+	data := fs.String("data", "", "embedded ERP data directory, and where demo credentials are read (default ./b2bridge-data)")
+	dsn := fs.String("erp-dsn", "", "ERP interface schema to use: sqlite:PATH, postgres://... or oracle://... (default: the embedded ERP in --data)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -80,6 +88,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *data != "" {
 		cfg.Data = *data
+	}
+	if *dsn != "" {
+		cfg.ERP.DSN = *dsn
 	}
 	m := &Main{Config: cfg, Log: newLogger(stderr, cfg.LogLevel)}
 	if err := m.Run(ctx); err != nil {
@@ -127,14 +138,12 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.Log == nil {
 		m.Log = slog.Default()
 	}
-	loc, _ := time.LoadLocation(m.Config.Embedded.TimeZone) // validated
 	var err error
-	m.erp, err = embedded.Open(ctx, m.Config.Data, embedded.Options{Synchronous: m.Config.Embedded.Synchronous, TimeZone: loc})
-	if err != nil {
-		return fmt.Errorf("open embedded ERP in %s: %w", m.Config.Data, err)
+	if m.erp, err = m.openERP(ctx); err != nil {
+		return err
 	}
 	m.Credentials = m.erp.Credentials
-	for _, f := range m.Config.Embedded.Faults {
+	for _, f := range m.Config.ERP.Faults {
 		m.erp.Faults.Set(f) // validated with the config
 	}
 	if m.svc, err = bridge.New(m.erp, m.Config.bridge(), m.Log); err != nil {
@@ -159,8 +168,45 @@ func (m *Main) Run(ctx context.Context) error {
 	m.URL = "http://" + ln.Addr().String()
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.app.Listener(ln) }()
-	m.Log.Info("serving", "url", m.URL, "data", m.Config.Data, "credit_policy", m.Config.CreditPolicy)
+	m.Log.Info("serving", "url", m.URL, "erp", m.erpName(), "credit_policy", m.Config.CreditPolicy)
 	return nil
+}
+
+// openERP opens the embedded ERP in the data directory, creating and seeding it on first
+// start, or the ERP the DSN names, which must have the current schema already.
+func (m *Main) openERP(ctx context.Context) (*embedded.ERP, error) {
+	loc, _ := time.LoadLocation(m.Config.ERP.TimeZone) // validated
+	if m.Config.ERP.DSN == "" {
+		e, err := embedded.Open(ctx, m.Config.Data, embedded.Options{Synchronous: m.Config.Embedded.Synchronous, TimeZone: loc})
+		if err != nil {
+			return nil, fmt.Errorf("open embedded ERP in %s: %w", m.Config.Data, err)
+		}
+		return e, nil
+	}
+	db, err := sqlerp.Open(ctx, m.Config.ERP.DSN, sqlerp.Options{TimeZone: loc, Synchronous: m.Config.Embedded.Synchronous,
+		WriteConns: m.Config.ERP.WriteConns, ReadConns: m.Config.ERP.ReadConns})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("ERP %s: %w\n  to create or update it: b2bridge erp migrate --dsn '%s'\n  and for demo data:       b2bridge erp seed --dsn '%s' --data %s",
+			m.erpName(), err, m.erpName(), m.erpName(), m.Config.Data)
+	}
+	e := embedded.Wrap(db)
+	if e.Credentials, err = embedded.ReadCredentials(m.Config.Data); err != nil && !errors.Is(err, os.ErrNotExist) {
+		db.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// erpName names the ERP for people: its DSN without the password.
+func (m *Main) erpName() string {
+	if m.Config.ERP.DSN == "" {
+		return "embedded ERP in " + m.Config.Data
+	}
+	return sqlerp.Redact(m.Config.ERP.DSN)
 }
 
 // Close stops accepting requests, drains those in flight (an order in flight commits
@@ -181,68 +227,150 @@ func (m *Main) Close() error {
 }
 
 func printFirstScreen(w io.Writer, m *Main) {
-	fmt.Fprintf(w, "b2bridge is serving on %s (embedded ERP in %s)\n\n", m.URL, m.Config.Data)
+	fmt.Fprintf(w, "b2bridge is serving on %s (%s)\n\n", m.URL, m.erpName())
 	c := m.Credentials
 	if c == nil {
 		fmt.Fprintf(w, "No %s in the data directory: run 'b2bridge erp seed' for demo data and keys.\n", embedded.CredentialsFile)
 		return
 	}
-	for _, sf := range c.Storefronts {
-		fmt.Fprintf(w, "  storefront %-11s key %s  accounts %s…%s\n", sf.Name, sf.Key, sf.Accounts[0], sf.Accounts[len(sf.Accounts)-1])
-	}
-	fmt.Fprintf(w, "  admin key              %s\n", c.AdminKey)
-	fmt.Fprintf(w, "  demo SKUs              %s\n", strings.Join(c.SKUs, " "))
-	fmt.Fprintf(w, "  (saved in %s)\n\n", m.Config.Data+"/"+embedded.CredentialsFile)
+	printCredentials(w, c, m.Config.Data)
 	sf := c.Storefronts[0]
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/v1/availability?sku=%s'\n", sf.Key, m.URL, c.SKUs[0])
 	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' '%s/v1/accounts/%s/credit'\n\n", sf.Key, m.URL, sf.Accounts[0])
 }
 
-// openERPAdmin parses an erp subcommand's flags (--data and those extra adds) and opens
-// the embedded ERP's schema without seeding it.
-func openERPAdmin(ctx context.Context, name string, args []string, extra func(*flag.FlagSet)) (*embedded.ERP, string, error) {
+func printCredentials(w io.Writer, c *embedded.Credentials, dir string) {
+	for _, sf := range c.Storefronts {
+		fmt.Fprintf(w, "  storefront %-11s key %s  accounts %s…%s\n", sf.Name, sf.Key, sf.Accounts[0], sf.Accounts[len(sf.Accounts)-1])
+	}
+	fmt.Fprintf(w, "  admin key              %s\n", c.AdminKey)
+	fmt.Fprintf(w, "  demo SKUs              %s\n", strings.Join(c.SKUs, " "))
+	fmt.Fprintf(w, "  (saved in %s)\n\n", filepath.Join(dir, embedded.CredentialsFile))
+}
+
+// erpAdmin is what the erp subcommands share: the data directory and the ERP's DSN.
+type erpAdmin struct {
+	data, dsn string
+}
+
+// parse parses an erp subcommand's flags (--data, --dsn and those extra adds); the DSN
+// defaults to B2BRIDGE_ERP_DSN, then to the embedded ERP in --data.
+func (a *erpAdmin) parse(name string, args []string, extra func(*flag.FlagSet)) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	data := fs.String("data", DefaultConfig().Data, "embedded ERP data directory")
+	fs.StringVar(&a.data, "data", DefaultConfig().Data, "data directory: the embedded ERP, and where demo credentials are written")
+	fs.StringVar(&a.dsn, "dsn", os.Getenv("B2BRIDGE_ERP_DSN"), "ERP interface schema: sqlite:PATH, postgres://... or oracle://... (default: the embedded ERP in --data)")
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return nil, "", err
+	return fs.Parse(args)
+}
+
+// migrate opens the ERP and brings its schema up to date.
+func (a *erpAdmin) migrate(ctx context.Context) (*sqlerp.DB, error) {
+	if a.dsn == "" {
+		if err := os.MkdirAll(a.data, 0o755); err != nil {
+			return nil, fmt.Errorf("data directory: %w", err)
+		}
+		a.dsn = "sqlite:" + filepath.Join(a.data, embedded.DatabaseFile)
 	}
-	e, err := embedded.Open(ctx, *data, embedded.Options{SkipSeed: true})
-	return e, *data, err
+	db, err := sqlerp.Open(ctx, a.dsn, sqlerp.Options{WriteConns: 1, ReadConns: 1})
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w", sqlerp.Redact(a.dsn), err)
+	}
+	return db, nil
 }
 
 func erpMigrate(ctx context.Context, args []string, stdout io.Writer) error {
-	e, data, err := openERPAdmin(ctx, "erp migrate", args, nil)
+	var a erpAdmin
+	if err := a.parse("erp migrate", args, nil); err != nil {
+		return err
+	}
+	db, err := a.migrate(ctx)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
-	fmt.Fprintf(stdout, "ERP interface schema is current in %s\n", data)
+	defer db.Close()
+	fmt.Fprintf(stdout, "ERP interface schema is current in %s\n", sqlerp.Redact(a.dsn))
 	return nil
 }
 
 func erpSeed(ctx context.Context, args []string, stdout io.Writer) error {
+	var a erpAdmin
 	var opts embedded.SeedOptions
-	e, data, err := openERPAdmin(ctx, "erp seed", args, func(fs *flag.FlagSet) {
+	var ifEmpty bool
+	if err := a.parse("erp seed", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&opts.Items, "items", 1000, "number of items")
 		fs.IntVar(&opts.Accounts, "accounts", 60, "number of customer accounts")
 		fs.Uint64Var(&opts.Seed, "seed", 0, "generator seed (the same seed gives the same data)")
-	})
+		fs.BoolVar(&ifEmpty, "if-empty", false, "seed only if the ERP has no items (for container start-up)")
+	}); err != nil {
+		return err
+	}
+	db, err := a.migrate(ctx)
 	if err != nil {
 		return err
 	}
-	defer e.Close()
+	defer db.Close()
+	if ifEmpty {
+		var items int
+		if err := db.Writer().QueryRowContext(ctx, "SELECT COUNT(*) FROM items").Scan(&items); err != nil {
+			return fmt.Errorf("count items: %w", err)
+		}
+		if items > 0 {
+			fmt.Fprintf(stdout, "%s has %d items already: not seeding\n", sqlerp.Redact(a.dsn), items)
+			return nil
+		}
+	}
 	start := time.Now()
-	creds, err := embedded.Seed(ctx, e.DB, opts)
+	creds, err := embedded.Seed(ctx, db, opts)
 	if err != nil {
 		return err
 	}
-	if err := creds.Write(data); err != nil {
+	if err := os.MkdirAll(a.data, 0o755); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if err := creds.Write(a.data); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "seeded %d items and %d accounts in %s in %v; new keys in %s\n",
-		opts.Items, opts.Accounts, data, time.Since(start).Round(time.Millisecond), embedded.CredentialsFile)
+	fmt.Fprintf(stdout, "seeded %d items and %d accounts in %s in %v; the new keys replace all others:\n\n",
+		opts.Items, opts.Accounts, sqlerp.Redact(a.dsn), time.Since(start).Round(time.Millisecond))
+	printCredentials(stdout, creds, a.data)
+	return nil
+}
+
+// healthcheck asks a running b2bridge whether it is ready, for container health checks
+// in images without curl.
+func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("healthcheck", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := DefaultConfig().Addr
+	if v := os.Getenv("B2BRIDGE_ADDR"); v != "" {
+		addr = v
+	}
+	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
+		addr = net.JoinHostPort("127.0.0.1", port)
+	}
+	url := fs.String("url", "http://"+addr+"/readyz", "readiness URL")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, *url, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("healthcheck: %w", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthcheck: %s answered %s", *url, resp.Status)
+	}
 	return nil
 }

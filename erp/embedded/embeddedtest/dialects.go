@@ -42,10 +42,18 @@ func Postgres(t testing.TB) *embedded.ERP {
 	return e
 }
 
-// PostgresDSN creates a schema in the PostgreSQL database that PostgresEnv names,
-// migrates and seeds it, drops it when the test ends, and returns a DSN whose
-// search_path is that schema, with the demo credentials. It skips if PostgresEnv is unset.
+// PostgresDSN returns the DSN of a new PostgresSchema, migrated and seeded, with the
+// demo credentials.
 func PostgresDSN(t testing.TB) (string, *embedded.Credentials) {
+	t.Helper()
+	dsn := PostgresSchema(t)
+	return dsn, migrateAndSeed(t, dsn)
+}
+
+// PostgresSchema creates an empty schema in the PostgreSQL database that PostgresEnv
+// names, drops it when the test ends, and returns a DSN whose search_path is that
+// schema. It skips if PostgresEnv is unset.
+func PostgresSchema(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
@@ -81,7 +89,7 @@ func PostgresDSN(t testing.TB) (string, *embedded.Credentials) {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	return u.String(), migrateAndSeed(t, u.String())
+	return u.String()
 }
 
 var oracleMigrated sync.Once

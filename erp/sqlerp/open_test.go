@@ -1,0 +1,36 @@
+package sqlerp_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/b2bridge/b2bridge/erp/sqlerp"
+)
+
+func TestRedactHidesPasswords(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://app:pw-secret@db:5432/erp?sslmode=disable",
+		"postgresql://app@db/erp?password=pw-secret",
+		"oracle://app:pw-secret@db:1521/FREEPDB1",
+		"postgres:host=db user=app password=pw-secret", // not a URL: hidden whole
+	} {
+		got := sqlerp.Redact(dsn)
+		if strings.Contains(got, "pw-secret") {
+			t.Errorf("Redact(%q) = %q", dsn, got)
+		}
+		if scheme, _, _ := strings.Cut(dsn, ":"); !strings.HasPrefix(got, scheme+":") {
+			t.Errorf("Redact(%q) = %q: lost the scheme", dsn, got)
+		}
+	}
+	if got := sqlerp.Redact("sqlite:/var/lib/erp.db"); got != "sqlite:/var/lib/erp.db" {
+		t.Errorf("sqlite path changed: %q", got)
+	}
+}
+
+func TestOpenRefusesUnknownDSNsWithoutShowingThem(t *testing.T) {
+	_, err := sqlerp.Open(context.Background(), "mysql://app:pw-secret@db/erp", sqlerp.Options{})
+	if err == nil || strings.Contains(err.Error(), "pw-secret") || !strings.Contains(err.Error(), "postgres://") {
+		t.Errorf("err = %v, want a refusal naming the accepted forms, without the password", err)
+	}
+}
