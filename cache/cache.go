@@ -185,7 +185,12 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load LoadFunc[V])
 
 // load runs one load per distinct set of keys at a time and stores what it gets.
 func (c *Cache[V]) load(ctx context.Context, keys []string, load LoadFunc[V]) (map[string]Result[V], error) {
-	sorted := append([]string(nil), keys...)
+	// The keys are kept (entries, tags, the loader's values), and a caller's string may
+	// live in a buffer it reuses (Fiber's request values do): own copies.
+	sorted := make([]string, len(keys))
+	for i, k := range keys {
+		sorted[i] = strings.Clone(k)
+	}
 	sort.Strings(sorted)
 	v, err, _ := c.flight.Do(strings.Join(sorted, "\x00"), func() (any, error) {
 		// Not the first caller's context: one caller hanging up must not fail the rest.
@@ -280,7 +285,7 @@ func (c *Cache[V]) gen(tag string) *atomic.Uint64 {
 	if g, ok := c.gens.Load(tag); ok {
 		return g.(*atomic.Uint64)
 	}
-	g, _ := c.gens.LoadOrStore(tag, new(atomic.Uint64))
+	g, _ := c.gens.LoadOrStore(strings.Clone(tag), new(atomic.Uint64)) // a kept key: own copy
 	return g.(*atomic.Uint64)
 }
 

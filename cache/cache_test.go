@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // owner is a fake source of truth that counts its loads.
@@ -211,5 +212,22 @@ func TestLateMissAfterAFlightDoesNotReload(t *testing.T) {
 	r, err := c.load(context.Background(), []string{"a1"}, o.load) // as a late joiner does
 	if err != nil || r["a1"].Value != 1 || o.loads.Load() != 1 {
 		t.Errorf("late joiner: %+v %v after %d loads, want the stored value and no second load", r, err, o.loads.Load())
+	}
+}
+
+// Fiber hands out request values in buffers it reuses: a key whose bytes change after
+// Get must neither change what the cache holds nor escape invalidation.
+func TestKeysInReusedBuffersStayInvalidatable(t *testing.T) {
+	c, _ := newCache(t)
+	o := &owner{values: map[string]int{"A1": 1}}
+	buf := []byte("A1")
+	if _, err := c.Get(context.Background(), unsafe.String(&buf[0], len(buf)), o.load); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "ZZ") // the next request reuses the buffer
+	c.Invalidate("A1")
+	r, err := c.Get(context.Background(), "A1", o.load)
+	if err != nil || r.Source != Loaded || o.loads.Load() != 2 {
+		t.Errorf("after Invalidate: %+v %v, %d loads; want a reload", r, err, o.loads.Load())
 	}
 }
