@@ -33,14 +33,18 @@ func eachERP(t *testing.T, f func(t *testing.T, e *erpTarget)) {
 		}
 		f(t, &erpTarget{dir: dir, creds: creds, db: openDB(t, "sqlite:"+filepath.Join(dir, embedded.DatabaseFile))})
 	})
-	t.Run("postgres", func(t *testing.T) {
-		dsn, creds := embeddedtest.PostgresDSN(t)
-		dir := t.TempDir()
-		if err := creds.Write(dir); err != nil {
-			t.Fatal(err)
-		}
-		f(t, &erpTarget{dir: dir, env: []string{"B2BRIDGE_ERP_DSN=" + dsn}, creds: creds, db: openDB(t, dsn)})
-	})
+	t.Run("postgres", func(t *testing.T) { f(t, postgresTarget(t)) })
+}
+
+// postgresTarget returns a seeded schema of its own in embeddedtest.PostgresEnv's
+// database, or skips.
+func postgresTarget(t *testing.T) *erpTarget {
+	dsn, creds := embeddedtest.PostgresDSN(t)
+	dir := t.TempDir()
+	if err := creds.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return &erpTarget{dir: dir, env: []string{"B2BRIDGE_ERP_DSN=" + dsn}, creds: creds, db: openDB(t, dsn)}
 }
 
 func openDB(t *testing.T, dsn string) *sqlerp.DB {
