@@ -165,7 +165,11 @@ func (m *Main) Run(ctx context.Context) error {
 		m.erp.Close()
 		return err
 	}
-	m.URL = "http://" + ln.Addr().String()
+	addr := ln.Addr().(*net.TCPAddr)
+	if addr.IP.IsUnspecified() { // bound to every interface: this host reaches it on loopback
+		addr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: addr.Port}
+	}
+	m.URL = "http://" + addr.String()
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.app.Listener(ln) }()
 	m.Log.Info("serving", "url", m.URL, "erp", m.erpName(), "credit_policy", m.Config.CreditPolicy)

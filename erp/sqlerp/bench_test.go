@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/b2bridge/b2bridge/erp"
@@ -23,28 +25,43 @@ func BenchmarkPlaceOrder(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer e.Close()
+	benchmarkOrders(b, e, 1)
+}
+
+// BenchmarkPlaceOrderPostgres is the same on PostgreSQL (B2BRIDGE_TEST_POSTGRES_DSN), with
+// 32 orders in flight as the ceiling's pgbench run with 32 clients.
+func BenchmarkPlaceOrderPostgres(b *testing.B) {
+	benchmarkOrders(b, embeddedtest.Postgres(b), 32)
+}
+
+func benchmarkOrders(b *testing.B, e *embedded.ERP, inFlight int) {
 	db := e.Writer()
 	for _, q := range []string{
 		`UPDATE stock SET on_hand = 1000000000, reserved = 0`,
-		`UPDATE accounts SET credit_hold = 0, credit_limit = 100000000000000000, exposure = 0`,
+		`UPDATE accounts SET credit_hold = 0, credit_limit = 10000000000000, exposure = 0`,
 	} {
 		if _, err := db.Exec(q); err != nil {
 			b.Fatal(err)
 		}
 	}
 	ctx := context.Background()
+	var n atomic.Int64
+	b.SetParallelism(max(1, inFlight/runtime.GOMAXPROCS(0)))
 	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		d := erp.OrderDraft{Account: embedded.Account(1 + i%50), ExternalRef: fmt.Sprint("bench-", i), RequestHash: "h",
-			CreditPolicy: erp.CreditReject, Lines: []erp.DraftLine{
-				{SKU: embedded.SKU(1 + i%300), Qty: 2}, {SKU: embedded.SKU(301 + i%300), Qty: 3}, {SKU: embedded.SKU(601 + i%300), Qty: 5}}}
-		if _, err := e.PlaceOrder(ctx, d); err != nil {
-			var r *erp.Refusal
-			if !errors.As(err, &r) || r.Reason != erp.ReasonInvalidQuantity {
-				b.Fatal(err)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := int(n.Add(1))
+			d := erp.OrderDraft{Account: embedded.Account(1 + i%50), ExternalRef: fmt.Sprint("bench-", i), RequestHash: "h",
+				CreditPolicy: erp.CreditReject, Lines: []erp.DraftLine{
+					{SKU: embedded.SKU(1 + i%300), Qty: 2}, {SKU: embedded.SKU(301 + i%300), Qty: 3}, {SKU: embedded.SKU(601 + i%300), Qty: 5}}}
+			if _, err := e.PlaceOrder(ctx, d); err != nil {
+				var r *erp.Refusal
+				if !errors.As(err, &r) || r.Reason != erp.ReasonInvalidQuantity {
+					b.Fatal(err)
+				}
 			}
 		}
-	}
+	})
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Order throughput on PostgreSQL through the real binary, against the direct-SQL ceiling
+# measured in the same sitting: 3-line orders with a key each, the bridge on core 0, wrk
+# on core 1, PostgreSQL on loopback sharing the machine; then pgbench running the same
+# transaction directly (../shared/ceiling) with the same clients. Interleaved rounds; the
+# ratio reported is the median of the per-round ratios. Afterwards the ERP is read back:
+# every 201 must be an order in it.
+#   CLIENTS=32 ROUNDS=3 DUR=15 test/bench/orders-pg.sh
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+CLIENTS=${CLIENTS:-32}
+ROUNDS=${ROUNDS:-3}
+DUR=${DUR:-15}
+CEILING=${CEILING:-../shared/ceiling}
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (server and load apart)" >&2; exit 1; }
+pg_isready -q -h 127.0.0.1 -p 5432 || { echo "needs PostgreSQL on 127.0.0.1:5432 (trust)" >&2; exit 1; }
+
+tmp=$(mktemp -d)
+db=b2bridge_bench_$$
+psqlq() { psql -h 127.0.0.1 -U postgres -qAt "$@"; }
+pid=
+cleanup() {
+  [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true
+  psqlq -c "DROP DATABASE IF EXISTS $db WITH (FORCE)"; rm -rf "$tmp"
+}
+trap cleanup EXIT
+go build -o "$tmp/b2bridge" ./cmd/b2bridge
+psqlq -c "CREATE DATABASE $db"
+export B2BRIDGE_ERP_DSN="postgres://postgres@127.0.0.1:5432/$db?sslmode=disable"
+"$tmp/b2bridge" erp seed --data "$tmp/data" >/dev/null
+psqlq -d "$db" -c "UPDATE stock SET on_hand = 1000000000, reserved = 0" \
+  -c "UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000, exposure = 0"
+psqlq -c "DROP DATABASE IF EXISTS ceiling" -c "CREATE DATABASE ceiling"
+psqlq -d ceiling -f "$CEILING/schema.sql" 2>&1 | grep -v NOTICE || true
+
+B2BRIDGE_ERP_WRITE_CONNS=$CLIENTS B2BRIDGE_LOG_LEVEL=warn taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18183 --data "$tmp/data" >/dev/null 2>"$tmp/serve.err" &
+pid=$!
+for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18183/readyz && break; sleep 0.1; done
+key=$(grep -o '"key": "[^"]*"' "$tmp/data/demo-credentials.json" | head -1 | cut -d'"' -f4)
+accounts=$(python3 -c "import json,sys; print(','.join(json.load(open(sys.argv[1]))['storefronts'][0]['accounts']))" "$tmp/data/demo-credentials.json")
+
+created=0
+bridge_round() {
+  KEY=$key ACCOUNTS=$accounts RUN="r$1" taskset -c 1 wrk -t1 -c"$CLIENTS" -d"${DUR}s" --latency -s test/bench/orders.lua \
+    http://127.0.0.1:18183 >"$tmp/wrk.$1"
+  if grep -q Non-2xx "$tmp/wrk.$1"; then echo "non-2xx answers:" >&2; cat "$tmp/wrk.$1" >&2; exit 1; fi
+  awk '/Requests\/sec/{printf "%d", $2}' "$tmp/wrk.$1"
+}
+ceiling_round() {
+  taskset -c 1 pgbench -h 127.0.0.1 -U postgres -n -c "$CLIENTS" -j 1 -T "$DUR" -M prepared -f "$CEILING/order.sql" ceiling 2>&1 |
+    awk '/^tps/{printf "%d", $3}'
+}
+: >"$tmp/ratios"
+for r in $(seq "$ROUNDS"); do
+  b=$(bridge_round "$r"); c=$(ceiling_round)
+  p=$(awk '/ 50%/{p50=$2} / 99%/{p99=$2} END{print "p50 " p50 ", p99 " p99}' "$tmp/wrk.$r")
+  echo "round $r: bridge $b orders/s ($p), direct pgbench $c orders/s, ratio $(awk -v b="$b" -v c="$c" 'BEGIN{printf "%.2f", b/c}')"
+  awk -v b="$b" -v c="$c" 'BEGIN{printf "%.3f\n", b/c}' >>"$tmp/ratios"
+done
+echo "median ratio bridge/direct with $CLIENTS clients: $(sort -n "$tmp/ratios" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}') (budget: at least 0.9)"
+
+# Read back: every answered request was a 2xx, so the ERP holds at least that many orders,
+# plus at most one per connection per round that committed as wrk stopped reading.
+answered=$(cat "$tmp"/wrk.* | awk '/requests in/{s+=$1} END{print s}')
+orders=$(psqlq -d "$db" -c "SELECT COUNT(*) FROM orders")
+echo "ERP read-back: $orders orders for $answered answered requests (in flight at the stops: up to $((CLIENTS * ROUNDS)))"
+[ "$orders" -ge "$answered" ] && [ "$orders" -le $((answered + CLIENTS * ROUNDS)) ] ||
+  { echo "the ERP's orders do not match the 201s" >&2; exit 1; }
