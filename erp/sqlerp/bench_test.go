@@ -13,6 +13,9 @@ import (
 	"github.com/b2bridge/b2bridge/erp/embedded/embeddedtest"
 )
 
+// benchInFlight is the orders in flight on PostgreSQL: 32, as the ceiling's 32 clients.
+var benchInFlight = 32
+
 // benchSync is FULL, as the ceiling's FULL run; NORMAL isolates the CPU cost from fsync.
 var benchSync = "FULL"
 
@@ -31,7 +34,7 @@ func BenchmarkPlaceOrder(b *testing.B) {
 // BenchmarkPlaceOrderPostgres is the same on PostgreSQL (B2BRIDGE_TEST_POSTGRES_DSN), with
 // 32 orders in flight as the ceiling's pgbench run with 32 clients.
 func BenchmarkPlaceOrderPostgres(b *testing.B) {
-	benchmarkOrders(b, embeddedtest.Postgres(b), 32)
+	benchmarkOrders(b, embeddedtest.Postgres(b), benchInFlight)
 }
 
 func benchmarkOrders(b *testing.B, e *embedded.ERP, inFlight int) {

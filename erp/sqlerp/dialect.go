@@ -20,6 +20,8 @@ type Dialect struct {
 	// ForUpdate is appended to the stock read of an order to lock its rows; empty where
 	// the database locks otherwise (SQLite: the whole database, by BEGIN IMMEDIATE).
 	ForUpdate string
+	// ReadOnlyTx are the options of a quote's read transaction.
+	ReadOnlyTx *sql.TxOptions
 	// Limit ends a query whose last bind parameter is the most rows to return.
 	Limit string
 	// Statements splits a DDL script into the statements one Exec can run.
@@ -70,6 +72,7 @@ const moneyScale = 4
 // SQLite is the dialect of the embedded ERP (modernc.org/sqlite).
 var SQLite = Dialect{
 	Name:       "sqlite",
+	ReadOnlyTx: &sql.TxOptions{ReadOnly: true},
 	Limit:      " LIMIT ?",
 	Statements: wholeScript,
 	InsertID:   insertReturning,

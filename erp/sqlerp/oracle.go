@@ -16,17 +16,18 @@ import (
 
 // Oracle is the dialect of Oracle Database 23ai and later through go-ora. Money is
 // NUMBER(19,4), bound as an exact Oracle NUMBER built from decimal text (never a float,
-// and independent of the session's NLS decimal separator). Oracle stores ” as NULL, so
-// statements never rely on an empty string.
+// and independent of the session's NLS decimal separator). Oracle stores the empty string
+// as NULL, so statements never rely on one.
 var Oracle = Dialect{
 	Name:        "oracle",
+	ReadOnlyTx:  nil, // go-ora refuses read-only transactions
 	ForUpdate:   " FOR UPDATE",
 	Limit:       " FETCH FIRST ? ROWS ONLY",
 	Statements:  slashSeparated,
 	Placeholder: func(n int) string { return ":" + strconv.Itoa(n) },
 	InsertID: func(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
 		var id int64
-		args = append(args, sql.Out{Dest: &id})
+		args = append(args[:len(args):len(args)], sql.Out{Dest: &id}) // never into the caller's array
 		_, err := tx.ExecContext(ctx, insert+" RETURNING id INTO :"+strconv.Itoa(len(args)), args...)
 		return id, err
 	},

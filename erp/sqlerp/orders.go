@@ -170,7 +170,7 @@ func (db *DB) insertLines(ctx context.Context, tx *sql.Tx, id int64, p *plan) er
 
 // Quote implements erp.ERP: the order's own planning, in a read transaction, no locks.
 func (db *DB) Quote(ctx context.Context, draft erp.OrderDraft) (erp.Quote, error) {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	tx, err := db.read.BeginTx(ctx, db.dialect.ReadOnlyTx)
 	if err != nil {
 		return erp.Quote{}, fmt.Errorf("begin quote: %w", err)
 	}

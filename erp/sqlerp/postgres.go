@@ -1,6 +1,7 @@
 package sqlerp
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 // NUMERIC(19,4), passed as decimal text so that no float ever carries it.
 var PostgreSQL = Dialect{
 	Name:        "postgres",
+	ReadOnlyTx:  &sql.TxOptions{ReadOnly: true},
 	ForUpdate:   " FOR UPDATE",
 	Limit:       " LIMIT ?",
 	Statements:  wholeScript, // pgx runs an argument-less Exec as one simple-protocol script

@@ -33,7 +33,7 @@ func (m *money) Scan(src any) error {
 	return err
 }
 
-// text scans a nullable text column, NULL as "": Oracle stores ” as NULL.
+// text scans a nullable text column, NULL as "": Oracle stores the empty string as NULL.
 type text struct{ s *string }
 
 func (t text) Scan(src any) error {
