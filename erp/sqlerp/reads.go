@@ -19,13 +19,13 @@ func (db *DB) Stock(ctx context.Context, skus []string, warehouse string) ([]erp
 		return nil, nil
 	}
 	args := make([]any, 0, len(skus)+1)
-	for _, s := range skus {
-		args = append(args, s)
-	}
 	where := ""
-	if warehouse != "" {
+	if warehouse != "" { // its placeholder comes before the SKUs'
 		where = " AND s.warehouse = ?"
 		args = append(args, warehouse)
+	}
+	for _, s := range skus {
+		args = append(args, s)
 	}
 	rows, err := db.read.QueryContext(ctx, db.q(`
 		SELECT i.sku, i.unit, s.warehouse, s.on_hand - s.reserved, s.next_receipt_date, s.next_receipt_qty

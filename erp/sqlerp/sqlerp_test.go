@@ -420,3 +420,81 @@ func TestOppositeLineOrdersDoNotDeadlock(t *testing.T) {
 		}
 	})
 }
+
+// The read side of the port answers what the schema holds: stock per warehouse with the
+// next receipt, credit, API keys, the change log and its head.
+func TestReadsAnswerWhatTheSchemaHolds(t *testing.T) {
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		if err := e.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		head, err := e.ChangeHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		receipt := time.Now().UTC().AddDate(0, 0, 7).Truncate(24 * time.Hour)
+		setStock(t, e, "BRG-00005", 12)
+		exec(t, e, `UPDATE stock SET next_receipt_date = ?, next_receipt_qty = 40 WHERE item_id = 5 AND warehouse = 'WH-CENTRAL'`,
+			e.DB.Dialect().Date(receipt))
+		stock, err := e.Stock(ctx, []string{"BRG-00005", "NO-SUCH"}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stock) != 1 || stock[0].SKU != "BRG-00005" || fmt.Sprint(stock[0].Warehouses) != "[{WH-CENTRAL 12} {WH-NORTH 0} {WH-SOUTH 0}]" ||
+			stock[0].NextReceipt == nil || !stock[0].NextReceipt.Date.Equal(receipt) || stock[0].NextReceipt.Qty != 40 {
+			t.Errorf("stock = %+v, want BRG-00005 with 12 in WH-CENTRAL only and 40 due %s", stock, receipt.Format(time.DateOnly))
+		}
+		if one, err := e.Stock(ctx, []string{"BRG-00005"}, "WH-NORTH"); err != nil || fmt.Sprint(one[0].Warehouses) != "[{WH-NORTH 0}]" {
+			t.Errorf("stock in WH-NORTH = %+v %v", one, err)
+		}
+
+		exec(t, e, `UPDATE accounts SET credit_limit = ?, exposure = ?, credit_hold = 1 WHERE id = 'C1002'`,
+			amount(t, e, "5000"), amount(t, e, "1234.5"))
+		c, err := e.Credit(ctx, "C1002")
+		if err != nil || c.Currency != "EUR" || c.Limit.Cmp(decimal.MustParse("5000")) != 0 ||
+			c.Exposure.Cmp(decimal.MustParse("1234.5")) != 0 || !c.OnHold || c.Terms != "NET60" {
+			t.Errorf("credit = %+v %v, want EUR 5000 limit, 1234.5 exposure, on hold, NET60", c, err)
+		}
+		if _, err := e.Credit(ctx, "C9999"); !errors.Is(err, erp.ErrNotFound) {
+			t.Errorf("unknown account: %v, want ErrNotFound", err)
+		}
+
+		changes, err := e.Changes(ctx, head, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(changes) == 0 {
+			t.Fatalf("no changes after %d", head)
+		}
+		seen := map[string]bool{}
+		for _, c := range changes {
+			if c.Seq <= head {
+				t.Errorf("change %d is not after %d", c.Seq, head)
+			}
+			seen[c.Entity+" "+c.Key] = true
+		}
+		if !seen["stock BRG-00005"] || !seen["account C1002"] {
+			t.Errorf("changes after %d: %+v; want stock BRG-00005 and account C1002", head, changes)
+		}
+		if newHead, err := e.ChangeHead(ctx); err != nil || newHead != changes[len(changes)-1].Seq {
+			t.Errorf("head %d %v, want the last change %d", newHead, err, changes[len(changes)-1].Seq)
+		}
+
+		keys, err := e.APIKeys(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byHash := map[string]erp.APIKey{}
+		for _, k := range keys {
+			byHash[k.Hash] = k
+		}
+		sf := e.Credentials.Storefronts[0]
+		if k := byHash[erp.HashKey(e.Credentials.AdminKey)]; !k.Admin || k.Storefront != "" {
+			t.Errorf("admin key = %+v", k)
+		}
+		if k := byHash[erp.HashKey(sf.Key)]; k.Admin || k.Storefront != sf.Name || fmt.Sprint(k.Accounts) != fmt.Sprint(sf.Accounts) {
+			t.Errorf("storefront key = %+v, want %s serving %v", k, sf.Name, sf.Accounts)
+		}
+	})
+}
