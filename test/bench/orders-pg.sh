@@ -33,16 +33,17 @@ psqlq -d "$db" -c "UPDATE stock SET on_hand = 1000000000, reserved = 0" \
   -c "UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000, exposure = 0"
 psqlq -c "DROP DATABASE IF EXISTS ceiling" -c "CREATE DATABASE ceiling"
 psqlq -d ceiling -f "$CEILING/schema.sql" 2>&1 | grep -v NOTICE || true
+# Fresh statistics for both, as autovacuum would give them a minute later.
+psqlq -d "$db" -c "ANALYZE"; psqlq -d ceiling -c "ANALYZE"
 
 B2BRIDGE_ERP_WRITE_CONNS=$CLIENTS B2BRIDGE_LOG_LEVEL=warn taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18183 --data "$tmp/data" >/dev/null 2>"$tmp/serve.err" &
 pid=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18183/readyz && break; sleep 0.1; done
-key=$(grep -o '"key": "[^"]*"' "$tmp/data/demo-credentials.json" | head -1 | cut -d'"' -f4)
-accounts=$(python3 -c "import json,sys; print(','.join(json.load(open(sys.argv[1]))['storefronts'][0]['accounts']))" "$tmp/data/demo-credentials.json")
+storefronts=$(python3 -c "import json,sys; print(';'.join(s['key'] + '=' + ','.join(s['accounts']) for s in json.load(open(sys.argv[1]))['storefronts']))" "$tmp/data/demo-credentials.json")
 
 created=0
 bridge_round() {
-  KEY=$key ACCOUNTS=$accounts RUN="r$1" taskset -c 1 wrk -t1 -c"$CLIENTS" -d"${DUR}s" --latency -s test/bench/orders.lua \
+  STOREFRONTS=$storefronts RUN="r$1" taskset -c 1 wrk -t1 -c"$CLIENTS" -d"${DUR}s" --latency -s test/bench/orders.lua \
     http://127.0.0.1:18183 >"$tmp/wrk.$1"
   if grep -q Non-2xx "$tmp/wrk.$1"; then echo "non-2xx answers:" >&2; cat "$tmp/wrk.$1" >&2; exit 1; fi
   awk '/Requests\/sec/{printf "%d", $2}' "$tmp/wrk.$1"
