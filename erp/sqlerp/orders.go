@@ -79,18 +79,8 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	if r := p.refusal(); r != nil {
 		return o, r
 	}
-	for _, l := range p.reserveOrder() {
-		res, err := tx.ExecContext(ctx, db.q(`
-			UPDATE stock SET reserved = reserved + ?
-			 WHERE item_id = ? AND warehouse = ? AND on_hand - reserved >= ?`), l.qty, l.itemID, l.warehouse, l.qty)
-		if err != nil {
-			return o, fmt.Errorf("reserve %s in %s: %w", l.sku, l.warehouse, err)
-		}
-		if n, err := res.RowsAffected(); err != nil || n != 1 {
-			// The locked read said it fits: only a database without row locks gets here.
-			return o, erp.NewRefusal([]erp.LineProblem{{Line: l.line, SKU: l.sku, Reason: erp.ReasonInsufficientStock,
-				Detail: "stock changed during the order", Available: new(int)}}, "")
-		}
+	if err := db.reserve(ctx, tx, p); err != nil {
+		return o, err
 	}
 
 	// 4. Credit last: a conditional update, never a read-then-write.
@@ -142,6 +132,34 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 		return o, fmt.Errorf("commit order %s: %w: %w", draft.ExternalRef, erp.ErrOutcomeUnknown, err)
 	}
 	return o, nil
+}
+
+// reserve books every line's quantity on its warehouse in one conditional update: one
+// round trip, inside the window in which the order holds its stock rows locked.
+func (db *DB) reserve(ctx context.Context, tx *sql.Tx, p *plan) error {
+	var when, where []string
+	var whenArgs, whereArgs []any
+	for _, l := range p.lines {
+		when = append(when, "WHEN item_id = ? AND warehouse = ? THEN CAST(? AS INTEGER)") // typed: PostgreSQL reads a bare ? in a CASE as text
+		whenArgs = append(whenArgs, l.itemID, l.warehouse, l.qty)
+		where = append(where, "(item_id = ? AND warehouse = ? AND on_hand - reserved >= ?)")
+		whereArgs = append(whereArgs, l.itemID, l.warehouse, l.qty)
+	}
+	res, err := tx.ExecContext(ctx, db.q(`UPDATE stock SET reserved = reserved + CASE `+strings.Join(when, " ")+` END
+		 WHERE `+strings.Join(where, " OR ")), append(whenArgs, whereArgs...)...)
+	if err != nil {
+		return fmt.Errorf("reserve stock: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n != int64(len(p.lines)) {
+		// The locked read said every line fits: only a database without row locks gets here.
+		var problems []erp.LineProblem
+		for _, l := range p.lines {
+			problems = append(problems, erp.LineProblem{Line: l.line, SKU: l.sku, Reason: erp.ReasonInsufficientStock,
+				Detail: "stock changed during the order", Available: new(int)})
+		}
+		return erp.NewRefusal(problems, "")
+	}
+	return nil
 }
 
 func (db *DB) insertLines(ctx context.Context, tx *sql.Tx, id int64, p *plan) error {

@@ -230,15 +230,3 @@ func (p *plan) refusal() *erp.Refusal {
 	sort.Slice(p.problems, func(i, j int) bool { return p.problems[i].Line < p.problems[j].Line })
 	return erp.NewRefusal(p.problems, p.refused)
 }
-
-// reserveOrder returns the lines in the global lock order (item, warehouse).
-func (p *plan) reserveOrder() []planLine {
-	out := append([]planLine(nil), p.lines...)
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].itemID != out[j].itemID {
-			return out[i].itemID < out[j].itemID
-		}
-		return out[i].warehouse < out[j].warehouse
-	})
-	return out
-}
