@@ -498,3 +498,62 @@ func TestReadsAnswerWhatTheSchemaHolds(t *testing.T) {
 		}
 	})
 }
+
+// A deadlock the database breaks by aborting the order transaction is retried whole,
+// and the retry books the order once: here another transaction holds the account row
+// the order needs last, then asks for a stock row the order has locked.
+func TestDeadlockedOrderIsRetried(t *testing.T) {
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		if e.DB.Dialect().Name == "sqlite" {
+			t.Skip("sqlite: one writer at a time, so no deadlock")
+		}
+		ctx := context.Background()
+		plentyOfCredit(t, e)
+		setStock(t, e, "BRG-00005", 10)
+		deadlocks := func() (n int64) {
+			if e.DB.Dialect().Name == "postgres" {
+				queryRow(t, e, `SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()`, nil, &n)
+			}
+			return n
+		}
+		before := deadlocks()
+		other, err := e.Writer().BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Rollback()
+		if _, err := other.Exec(e.DB.Rebind(`UPDATE accounts SET terms = terms WHERE id = 'C1001'`)); err != nil {
+			t.Fatal(err)
+		}
+		placed := make(chan error, 1)
+		go func() {
+			_, err := e.PlaceOrder(ctx, draft("C1001", "deadlock", line("BRG-00005", 3)))
+			placed <- err
+		}()
+		time.Sleep(300 * time.Millisecond) // the order holds item 5's rows and waits for the account
+		if _, err := other.Exec(e.DB.Rebind(`UPDATE stock SET on_hand = on_hand WHERE item_id = 5`)); err != nil {
+			t.Fatalf("the other transaction was chosen as the deadlock victim: %v", err)
+		}
+		if err := other.Commit(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-placed; err != nil {
+			t.Fatalf("order after a deadlock: %v, want it retried and booked", err)
+		}
+		if got := available(t, e, "BRG-00005"); got != 7 {
+			t.Errorf("%d left of 10 after one order of 3", got)
+		}
+		var n int
+		queryRow(t, e, `SELECT COUNT(*) FROM orders WHERE external_ref = 'deadlock'`, nil, &n)
+		if n != 1 {
+			t.Errorf("%d orders booked", n)
+		}
+		if e.DB.Dialect().Name == "postgres" {
+			for start := time.Now(); deadlocks() == before && time.Since(start) < 3*time.Second; time.Sleep(100 * time.Millisecond) {
+			}
+			if deadlocks() == before {
+				t.Error("PostgreSQL counted no deadlock: the test did not provoke one")
+			}
+		}
+	})
+}
