@@ -30,10 +30,6 @@ type Options struct {
 	Synchronous string
 	// TimeZone is the ERP company's time zone for validity dates.
 	TimeZone *time.Location
-	// Seed shapes the demo data written on first start.
-	Seed SeedOptions
-	// SkipSeed leaves a new database empty (b2bridge erp migrate).
-	SkipSeed bool
 }
 
 // ERP is the sqlerp port with fault injection: the embedded ERP, or any ERP interface
@@ -59,7 +55,8 @@ func (e *ERP) Close() error { return e.DB.Close() }
 // Writer returns the database's write pool, for tests that write the schema directly.
 func (e *ERP) Writer() *sql.DB { return e.DB.Writer() }
 
-// Open opens the ERP in dir, creating, migrating and seeding it on first start.
+// Open opens the ERP in dir, creating, migrating and seeding it with the default demo
+// data on first start.
 func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
@@ -75,8 +72,8 @@ func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
 		db.Close()
 		return nil, err
 	}
-	if created && !opts.SkipSeed {
-		if e.Credentials, err = Seed(ctx, db, opts.Seed); err != nil {
+	if created {
+		if e.Credentials, err = Seed(ctx, db, SeedOptions{}); err != nil {
 			db.Close()
 			return nil, err
 		}

@@ -58,7 +58,7 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	if draft.RequestedDeliveryDate != nil {
 		rdd = db.dialect.Date(*draft.RequestedDeliveryDate)
 	}
-	id, err := db.dialect.InsertID(ctx, tx, db.q(`
+	id, err := db.dialect.InsertID(ctx, tx, db.Rebind(`
 		INSERT INTO orders (account_id, external_ref, request_hash, status, currency, po_number, requested_delivery_date, created_at)
 		VALUES (?, ?, ?, ?, 'XXX', ?, ?, ?)`),
 		draft.Account, draft.ExternalRef, draft.RequestHash, erp.StatusReceived, nullString(draft.PONumber), rdd,
@@ -89,7 +89,7 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	if err != nil {
 		return o, err
 	}
-	res, err := tx.ExecContext(ctx, db.q(`
+	res, err := tx.ExecContext(ctx, db.Rebind(`
 		UPDATE accounts SET exposure = exposure + ?
 		 WHERE id = ? AND credit_hold = 0 AND exposure + ? <= credit_limit`), amount, draft.Account, amount)
 	if err != nil {
@@ -97,7 +97,7 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	}
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		var hold bool
-		if err := tx.QueryRowContext(ctx, db.q(`SELECT credit_hold FROM accounts WHERE id = ?`), draft.Account).Scan(&hold); err != nil {
+		if err := tx.QueryRowContext(ctx, db.Rebind(`SELECT credit_hold FROM accounts WHERE id = ?`), draft.Account).Scan(&hold); err != nil {
 			return o, fmt.Errorf("read credit hold: %w", err)
 		}
 		if draft.CreditPolicy != erp.CreditHold {
@@ -120,7 +120,7 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	if err != nil {
 		return o, err
 	}
-	if _, err := tx.ExecContext(ctx, db.q(`
+	if _, err := tx.ExecContext(ctx, db.Rebind(`
 		UPDATE orders SET status = ?, currency = ?, total = ?, order_number = ?, ship_to = ? WHERE id = ?`),
 		o.Status, o.Currency, total, o.Number, o.ShipTo, id); err != nil {
 		return o, fmt.Errorf("complete order header: %w", err)
@@ -145,7 +145,7 @@ func (db *DB) reserve(ctx context.Context, tx *sql.Tx, p *plan) error {
 		where = append(where, "(item_id = ? AND warehouse = ? AND on_hand - reserved >= ?)")
 		whereArgs = append(whereArgs, l.itemID, l.warehouse, l.qty)
 	}
-	res, err := tx.ExecContext(ctx, db.q(`UPDATE stock SET reserved = reserved + CASE `+strings.Join(when, " ")+` END
+	res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE stock SET reserved = reserved + CASE `+strings.Join(when, " ")+` END
 		 WHERE `+strings.Join(where, " OR ")), append(whenArgs, whereArgs...)...)
 	if err != nil {
 		return fmt.Errorf("reserve stock: %w", err)
@@ -177,7 +177,7 @@ func (db *DB) insertLines(ctx context.Context, tx *sql.Tx, id int64, p *plan) er
 		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, id, i+1, l.itemID, l.sku, l.qty, unit, total, l.warehouse)
 	}
-	_, err := tx.ExecContext(ctx, db.q(`
+	_, err := tx.ExecContext(ctx, db.Rebind(`
 		INSERT INTO order_lines (order_id, line_no, item_id, sku, qty, unit_price, line_total, warehouse)
 		VALUES `+strings.Join(values, ", ")), args...)
 	if err != nil {

@@ -143,7 +143,7 @@ func (p *plan) refuse(l *planLine, r erp.Reason, detail string, price *decimal.D
 }
 
 func (db *DB) regionWarehouses(ctx context.Context, q querier, account, shipTo string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, db.q(`
+	rows, err := q.QueryContext(ctx, db.Rebind(`
 		SELECT rw.warehouse FROM ship_tos s JOIN region_warehouses rw ON rw.region = s.region
 		 WHERE s.id = ? AND s.account_id = ? ORDER BY rw.priority`), shipTo, account)
 	if err != nil {
@@ -179,7 +179,7 @@ func (db *DB) allocate(ctx context.Context, q querier, p *plan, lock bool) error
 	if lock {
 		suffix = db.dialect.ForUpdate
 	}
-	rows, err := q.QueryContext(ctx, db.q(`
+	rows, err := q.QueryContext(ctx, db.Rebind(`
 		SELECT item_id, warehouse, on_hand - reserved FROM stock
 		 WHERE item_id IN (`+placeholders(len(ids))+`) AND warehouse IN (`+placeholders(len(p.warehouses))+`)
 		 ORDER BY item_id, warehouse`+suffix), args...)

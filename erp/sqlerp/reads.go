@@ -27,7 +27,7 @@ func (db *DB) Stock(ctx context.Context, skus []string, warehouse string) ([]erp
 	for _, s := range skus {
 		args = append(args, s)
 	}
-	rows, err := db.read.QueryContext(ctx, db.q(`
+	rows, err := db.read.QueryContext(ctx, db.Rebind(`
 		SELECT i.sku, i.unit, s.warehouse, s.on_hand - s.reserved, s.next_receipt_date, s.next_receipt_qty
 		  FROM items i LEFT JOIN stock s ON s.item_id = i.id`+where+`
 		 WHERE i.sku IN (`+placeholders(len(skus))+`)
@@ -74,7 +74,7 @@ type account struct {
 func (db *DB) readAccount(ctx context.Context, q querier, id string) (account, error) {
 	a := account{id: id}
 	var group, shipTo sql.NullString
-	err := q.QueryRowContext(ctx, db.q(`
+	err := q.QueryRowContext(ctx, db.Rebind(`
 		SELECT currency, customer_group, credit_limit, exposure, credit_hold, terms, default_ship_to
 		  FROM accounts WHERE id = ?`), id).
 		Scan(&a.currency, &group, moneyOf(&a.limit), moneyOf(&a.exposure), &a.hold, &a.terms, &shipTo)
@@ -140,7 +140,7 @@ func (db *DB) readPricing(ctx context.Context, q querier, a account, skus []stri
 	args = appendStrings(args, skus)
 	args = append(args, a.id, a.currency)
 	args = appendStrings(args, skus)
-	rows, err := q.QueryContext(ctx, db.q(`
+	rows, err := q.QueryContext(ctx, db.Rebind(`
 		SELECT i.id, i.sku, i.unit, i.min_qty, i.order_multiple, '', '', 0, lp.price, NULL, NULL
 		  FROM items i LEFT JOIN list_prices lp ON lp.item_id = i.id AND lp.currency = ?
 		 WHERE i.sku IN (`+in+`)

@@ -101,7 +101,7 @@ func (db *DB) Migrate(ctx context.Context) (created bool, err error) {
 					return fmt.Errorf("%.60s: %w", stmt, err)
 				}
 			}
-			_, err := tx.ExecContext(ctx, db.q(`INSERT INTO schema_migrations (version) VALUES (?)`), version)
+			_, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version) VALUES (?)`), version)
 			return err
 		}); err != nil {
 			return false, fmt.Errorf("migrate %s: %w", name, err)
