@@ -37,8 +37,13 @@ psqlq -d "$db" -c "UPDATE stock SET on_hand = 1000000000, reserved = 0" \
   -c "UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000, exposure = 0"
 psqlq -c "DROP DATABASE IF EXISTS ceiling" -c "CREATE DATABASE ceiling"
 psqlq -d ceiling -f "$CEILING/schema.sql" 2>&1 | grep -v NOTICE || true
-# Fresh statistics for both, as autovacuum would give them a minute later.
-psqlq -d "$db" -c "ANALYZE"; psqlq -d ceiling -c "ANALYZE"
+# Fresh statistics for the seeded tables, as autovacuum would give them a minute later.
+# Not for the empty order tables: statistics saying "empty" make every connection cache
+# plans that scan them whole (pg_stat_user_tables showed one full scan of orders per
+# order), where a running ERP has statistics of a full table.
+for t in items stock list_prices price_lists price_list_entries agreements agreement_lines accounts ship_tos region_warehouses; do
+  psqlq -d "$db" -c "ANALYZE $t"
+done
 
 B2BRIDGE_ERP_WRITE_CONNS=$WRITE_CONNS B2BRIDGE_LOG_LEVEL=warn taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18183 --data "$tmp/data" >/dev/null 2>"$tmp/serve.err" &
 pid=$!
