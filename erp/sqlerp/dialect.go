@@ -28,10 +28,12 @@ type Dialect struct {
 	Statements func(script string) []string
 	// Placeholder renders the n-th (1-based) bind parameter.
 	Placeholder func(n int) string
-	// InsertID runs an INSERT (written with ? placeholders) and returns the id the
-	// database gave the row: RETURNING where the database has it, RETURNING INTO an out
-	// parameter on Oracle.
-	InsertID func(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error)
+	// OrderTx runs f in a transaction of pool and commits it; a failed COMMIT is a
+	// *commitError.
+	OrderTx func(ctx context.Context, pool *sql.DB, f func(Runner) error) error
+	// InsertID runs an INSERT (rebound) and returns the id the database gave the row:
+	// RETURNING where the database has it, RETURNING INTO an out parameter on Oracle.
+	InsertID func(ctx context.Context, r Runner, insert string, args ...any) (int64, error)
 	// Money encodes an amount as the schema's money column takes it.
 	Money func(d decimal.Decimal) (any, error)
 	// Time encodes a timestamp for a timestamp column.
@@ -75,6 +77,7 @@ var SQLite = Dialect{
 	ReadOnlyTx: &sql.TxOptions{ReadOnly: true},
 	Limit:      " LIMIT ?",
 	Statements: wholeScript,
+	OrderTx:    sqlOrderTx,
 	InsertID:   insertReturning,
 	Money: func(d decimal.Decimal) (any, error) {
 		if d.Scale() > moneyScale {
@@ -104,9 +107,9 @@ var SQLite = Dialect{
 
 // insertReturning is InsertID for databases with INSERT ... RETURNING (SQLite ≥ 3.35,
 // PostgreSQL).
-func insertReturning(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
+func insertReturning(ctx context.Context, r Runner, insert string, args ...any) (int64, error) {
 	var id int64
-	err := tx.QueryRowContext(ctx, insert+" RETURNING id", args...).Scan(&id)
+	err := scanRow(ctx, r, insert+" RETURNING id", args, &id)
 	return id, err
 }
 

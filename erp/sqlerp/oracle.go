@@ -25,10 +25,11 @@ var Oracle = Dialect{
 	Limit:       " FETCH FIRST ? ROWS ONLY",
 	Statements:  slashSeparated,
 	Placeholder: func(n int) string { return ":" + strconv.Itoa(n) },
-	InsertID: func(ctx context.Context, tx *sql.Tx, insert string, args ...any) (int64, error) {
+	OrderTx:     sqlOrderTx,
+	InsertID: func(ctx context.Context, r Runner, insert string, args ...any) (int64, error) {
 		var id int64
 		args = append(args[:len(args):len(args)], sql.Out{Dest: &id}) // never into the caller's array
-		_, err := tx.ExecContext(ctx, insert+" RETURNING id INTO :"+strconv.Itoa(len(args)), args...)
+		_, err := r.exec(ctx, insert+" RETURNING id INTO :"+strconv.Itoa(len(args)), args...)
 		return id, err
 	},
 	Money: func(d decimal.Decimal) (any, error) {

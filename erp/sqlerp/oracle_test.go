@@ -942,13 +942,11 @@ func TestOracleInsertIDReturningInto(t *testing.T) {
 			pool := sql.OpenDB(rec)
 			t.Cleanup(func() { pool.Close() })
 			ctx := context.Background()
-			tx, err := pool.BeginTx(ctx, nil)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer tx.Rollback()
-			id, err := sqlerp.Oracle.InsertID(ctx, tx, c.insert, c.args...)
-			if err != nil {
+			var id int64
+			if err := sqlerp.Oracle.OrderTx(ctx, pool, func(tx sqlerp.Runner) (err error) {
+				id, err = sqlerp.Oracle.InsertID(ctx, tx, c.insert, c.args...)
+				return err
+			}); err != nil {
 				t.Fatal(err)
 			}
 			if id != 42 {

@@ -2,7 +2,6 @@ package sqlerp
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,12 +42,20 @@ func (db *DB) PlaceOrder(ctx context.Context, draft erp.OrderDraft) (erp.Placeme
 }
 
 func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, error) {
-	tx, err := db.write.BeginTx(ctx, nil)
-	if err != nil {
-		return erp.Order{}, fmt.Errorf("begin order: %w", err)
+	var o erp.Order
+	err := db.dialect.OrderTx(ctx, db.write, func(tx Runner) (err error) {
+		o, err = db.book(ctx, tx, draft)
+		return err
+	})
+	var ce *commitError
+	if errors.As(err, &ce) {
+		return o, fmt.Errorf("commit order %s: %w: %w", draft.ExternalRef, erp.ErrOutcomeUnknown, ce.err)
 	}
-	defer tx.Rollback()
+	return o, err
+}
 
+// book runs the order transaction's statements in tx; committing is the caller's.
+func (db *DB) book(ctx context.Context, tx Runner, draft erp.OrderDraft) (erp.Order, error) {
 	// 1. The header first: its unique external reference tells a replay at once. Its
 	// currency is ISO 4217's "no currency" until the account is read (Oracle has no '').
 	now := db.now().UTC().Truncate(time.Microsecond) // the stored precision: replays answer the same
@@ -79,25 +86,42 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 	if r := p.refusal(); r != nil {
 		return o, r
 	}
-	if err := db.reserve(ctx, tx, p); err != nil {
-		return o, err
-	}
-
-	// 4. Credit last: a conditional update, never a read-then-write.
-	o.Status = erp.StatusOpen
+	// 4–5. The writes, in one batch (one round trip where the database pipelines):
+	// reserve every line, credit last with a conditional update (never a read-then-
+	// write), then the lines and the header. A short reserve or credit rolls it all back.
 	amount, err := db.dialect.Money(p.total)
 	if err != nil {
 		return o, err
 	}
-	res, err := tx.ExecContext(ctx, db.Rebind(`
-		UPDATE accounts SET exposure = exposure + ?
-		 WHERE id = ? AND credit_hold = 0 AND exposure + ? <= credit_limit`), amount, draft.Account, amount)
+	lines, err := db.insertLines(id, p)
 	if err != nil {
-		return o, fmt.Errorf("reserve credit: %w", err)
+		return o, err
 	}
-	if n, err := res.RowsAffected(); err != nil || n != 1 {
+	o.Status, o.Number = erp.StatusOpen, fmt.Sprintf("SO-%08d", id)
+	o.Currency, o.Total, o.ShipTo = p.account.currency, p.total, p.shipTo
+	n, err := tx.execBatch(ctx,
+		db.reserve(p),
+		statement{db.Rebind(`UPDATE accounts SET exposure = exposure + ?
+			WHERE id = ? AND credit_hold = 0 AND exposure + ? <= credit_limit`), []any{amount, draft.Account, amount}},
+		lines,
+		statement{db.Rebind(`UPDATE orders SET status = ?, currency = ?, total = ?, order_number = ?, ship_to = ? WHERE id = ?`),
+			[]any{o.Status, o.Currency, amount, o.Number, o.ShipTo, id}},
+	)
+	if err != nil {
+		return o, fmt.Errorf("book order: %w", err)
+	}
+	if n[0] != int64(len(p.lines)) {
+		// The locked read said every line fits: only a database without row locks gets here.
+		var problems []erp.LineProblem
+		for _, l := range p.lines {
+			problems = append(problems, erp.LineProblem{Line: l.line, SKU: l.sku, Reason: erp.ReasonInsufficientStock,
+				Detail: "stock changed during the order", Available: new(int)})
+		}
+		return o, erp.NewRefusal(problems, "")
+	}
+	if n[1] != 1 {
 		var hold bool
-		if err := tx.QueryRowContext(ctx, db.Rebind(`SELECT credit_hold FROM accounts WHERE id = ?`), draft.Account).Scan(&hold); err != nil {
+		if err := scanRow(ctx, tx, db.Rebind(`SELECT credit_hold FROM accounts WHERE id = ?`), []any{draft.Account}, flag{&hold}); err != nil {
 			return o, fmt.Errorf("read credit hold: %w", err)
 		}
 		if draft.CreditPolicy != erp.CreditHold {
@@ -108,35 +132,19 @@ func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, e
 			return o, erp.NewRefusal(nil, reason)
 		}
 		o.Status = erp.StatusCreditHold // booked, visibly, with no exposure until released
-	}
-
-	// 5. Lines, header, commit.
-	if err := db.insertLines(ctx, tx, id, p); err != nil {
-		return o, err
-	}
-	o.Number = fmt.Sprintf("SO-%08d", id)
-	o.Currency, o.Total, o.ShipTo = p.account.currency, p.total, p.shipTo
-	total, err := db.dialect.Money(p.total)
-	if err != nil {
-		return o, err
-	}
-	if _, err := tx.ExecContext(ctx, db.Rebind(`
-		UPDATE orders SET status = ?, currency = ?, total = ?, order_number = ?, ship_to = ? WHERE id = ?`),
-		o.Status, o.Currency, total, o.Number, o.ShipTo, id); err != nil {
-		return o, fmt.Errorf("complete order header: %w", err)
+		if _, err := tx.exec(ctx, db.Rebind(`UPDATE orders SET status = ? WHERE id = ?`), o.Status, id); err != nil {
+			return o, fmt.Errorf("hold order: %w", err)
+		}
 	}
 	for _, l := range p.lines {
 		o.Lines = append(o.Lines, erp.OrderLine{SKU: l.sku, Qty: l.qty, UnitPrice: l.unit, LineTotal: l.total, Warehouse: l.warehouse})
 	}
-	if err := tx.Commit(); err != nil {
-		return o, fmt.Errorf("commit order %s: %w: %w", draft.ExternalRef, erp.ErrOutcomeUnknown, err)
-	}
 	return o, nil
 }
 
-// reserve books every line's quantity on its warehouse in one conditional update: one
-// round trip, inside the window in which the order holds its stock rows locked.
-func (db *DB) reserve(ctx context.Context, tx *sql.Tx, p *plan) error {
+// reserve is the update that books every line's quantity on its warehouse: one
+// statement, conditional per line, on rows the order already holds locked.
+func (db *DB) reserve(p *plan) statement {
 	var when, where []string
 	var whenArgs, whereArgs []any
 	for _, l := range p.lines {
@@ -145,45 +153,28 @@ func (db *DB) reserve(ctx context.Context, tx *sql.Tx, p *plan) error {
 		where = append(where, "(item_id = ? AND warehouse = ? AND on_hand - reserved >= ?)")
 		whereArgs = append(whereArgs, l.itemID, l.warehouse, l.qty)
 	}
-	res, err := tx.ExecContext(ctx, db.Rebind(`UPDATE stock SET reserved = reserved + CASE `+strings.Join(when, " ")+` END
-		 WHERE `+strings.Join(where, " OR ")), append(whenArgs, whereArgs...)...)
-	if err != nil {
-		return fmt.Errorf("reserve stock: %w", err)
-	}
-	if n, err := res.RowsAffected(); err != nil || n != int64(len(p.lines)) {
-		// The locked read said every line fits: only a database without row locks gets here.
-		var problems []erp.LineProblem
-		for _, l := range p.lines {
-			problems = append(problems, erp.LineProblem{Line: l.line, SKU: l.sku, Reason: erp.ReasonInsufficientStock,
-				Detail: "stock changed during the order", Available: new(int)})
-		}
-		return erp.NewRefusal(problems, "")
-	}
-	return nil
+	return statement{db.Rebind(`UPDATE stock SET reserved = reserved + CASE ` + strings.Join(when, " ") + ` END
+		 WHERE ` + strings.Join(where, " OR ")), append(whenArgs, whereArgs...)}
 }
 
-func (db *DB) insertLines(ctx context.Context, tx *sql.Tx, id int64, p *plan) error {
-	args := make([]any, 0, 7*len(p.lines))
+// insertLines is the insert of the order's lines.
+func (db *DB) insertLines(id int64, p *plan) (statement, error) {
+	args := make([]any, 0, 8*len(p.lines))
 	values := make([]string, 0, len(p.lines))
 	for i, l := range p.lines {
 		unit, err := db.dialect.Money(l.unit)
 		if err != nil {
-			return err
+			return statement{}, err
 		}
 		total, err := db.dialect.Money(l.total)
 		if err != nil {
-			return err
+			return statement{}, err
 		}
 		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, id, i+1, l.itemID, l.sku, l.qty, unit, total, l.warehouse)
 	}
-	_, err := tx.ExecContext(ctx, db.Rebind(`
-		INSERT INTO order_lines (order_id, line_no, item_id, sku, qty, unit_price, line_total, warehouse)
-		VALUES `+strings.Join(values, ", ")), args...)
-	if err != nil {
-		return fmt.Errorf("insert order lines: %w", err)
-	}
-	return nil
+	return statement{db.Rebind(`INSERT INTO order_lines (order_id, line_no, item_id, sku, qty, unit_price, line_total, warehouse)
+		VALUES ` + strings.Join(values, ", ")), args}, nil
 }
 
 // Quote implements erp.ERP: the order's own planning, in a read transaction, no locks.
@@ -193,7 +184,7 @@ func (db *DB) Quote(ctx context.Context, draft erp.OrderDraft) (erp.Quote, error
 		return erp.Quote{}, fmt.Errorf("begin quote: %w", err)
 	}
 	defer tx.Rollback()
-	p, err := db.planOrder(ctx, tx, draft, false)
+	p, err := db.planOrder(ctx, sqlRunner{tx}, draft, false)
 	if err != nil {
 		return erp.Quote{}, err
 	}

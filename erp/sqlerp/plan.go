@@ -41,7 +41,7 @@ type planLine struct {
 
 // planOrder prices and allocates draft reading through q. With lock, the candidate stock
 // rows are locked (where the dialect locks rows) in one global order: (item, warehouse).
-func (db *DB) planOrder(ctx context.Context, q querier, draft erp.OrderDraft, lock bool) (*plan, error) {
+func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, lock bool) (*plan, error) {
 	p := &plan{}
 	a, err := db.readAccount(ctx, q, draft.Account)
 	if errors.Is(err, erp.ErrNotFound) {
@@ -142,8 +142,8 @@ func (p *plan) refuse(l *planLine, r erp.Reason, detail string, price *decimal.D
 	p.problems = append(p.problems, lp)
 }
 
-func (db *DB) regionWarehouses(ctx context.Context, q querier, account, shipTo string) ([]string, error) {
-	rows, err := q.QueryContext(ctx, db.Rebind(`
+func (db *DB) regionWarehouses(ctx context.Context, q Runner, account, shipTo string) ([]string, error) {
+	rows, err := q.query(ctx, db.Rebind(`
 		SELECT rw.warehouse FROM ship_tos s JOIN region_warehouses rw ON rw.region = s.region
 		 WHERE s.id = ? AND s.account_id = ? ORDER BY rw.priority`), shipTo, account)
 	if err != nil {
@@ -164,7 +164,7 @@ func (db *DB) regionWarehouses(ctx context.Context, q querier, account, shipTo s
 // allocate picks, per priced line, the first warehouse of the region that can fill the
 // whole line (no splitting), reading (and with lock, locking) every candidate stock row
 // sorted by (item, warehouse).
-func (db *DB) allocate(ctx context.Context, q querier, p *plan, lock bool) error {
+func (db *DB) allocate(ctx context.Context, q Runner, p *plan, lock bool) error {
 	var ids []any
 	for _, l := range p.lines {
 		if l.itemID != 0 {
@@ -179,7 +179,7 @@ func (db *DB) allocate(ctx context.Context, q querier, p *plan, lock bool) error
 	if lock {
 		suffix = db.dialect.ForUpdate
 	}
-	rows, err := q.QueryContext(ctx, db.Rebind(`
+	rows, err := q.query(ctx, db.Rebind(`
 		SELECT item_id, warehouse, on_hand - reserved FROM stock
 		 WHERE item_id IN (`+placeholders(len(ids))+`) AND warehouse IN (`+placeholders(len(p.warehouses))+`)
 		 ORDER BY item_id, warehouse`+suffix), args...)

@@ -1,6 +1,7 @@
 package sqlerp
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"time"
 
 	"github.com/govalues/decimal"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
 )
 
 // PostgreSQL is the dialect of PostgreSQL through pgx's database/sql driver. Money is
@@ -20,6 +23,7 @@ var PostgreSQL = Dialect{
 	Limit:       " LIMIT ?",
 	Statements:  wholeScript, // pgx runs an argument-less Exec as one simple-protocol script
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
+	OrderTx:     pgxOrderTx,
 	InsertID:    insertReturning,
 	Money:       decimalText,
 	Time:        func(t time.Time) any { return t.UTC() },
@@ -41,4 +45,73 @@ func decimalText(d decimal.Decimal) (any, error) {
 		return nil, fmt.Errorf("amount %s has more than %d decimals", d, moneyScale)
 	}
 	return d.String(), nil
+}
+
+// pgxOrderTx is Dialect.OrderTx on pgx's own connection, borrowed from the database/sql
+// pool: the order transaction makes a round trip per statement, and pgx's own API costs
+// far less per round trip than database/sql's (BenchmarkRoundTripsPostgres: ~1,350
+// against ~850 transactions/s of the order's shape, 32 in flight).
+func pgxOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		tx, err := driverConn.(*stdlib.Conn).Conn().Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("begin: %w", err)
+		}
+		defer tx.Rollback(context.WithoutCancel(ctx)) // after Commit, a no-op
+		if err := f(pgxRunner{tx}); err != nil {
+			return err
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return &commitError{err}
+		}
+		return nil
+	})
+}
+
+// pgxRunner runs statements in a pgx transaction.
+type pgxRunner struct{ tx pgx.Tx }
+
+func (r pgxRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
+	rs, err := r.tx.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgxRows{rs}, nil
+}
+
+func (r pgxRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := r.tx.Exec(ctx, query, args...)
+	return tag.RowsAffected(), err
+}
+
+// execBatch pipelines the statements: one round trip for all of them.
+func (r pgxRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
+	b := &pgx.Batch{}
+	for _, s := range stmts {
+		b.Queue(s.query, s.args...)
+	}
+	res := r.tx.SendBatch(ctx, b)
+	n := make([]int64, len(stmts))
+	for i := range stmts {
+		tag, err := res.Exec()
+		if err != nil {
+			res.Close()
+			return nil, err
+		}
+		n[i] = tag.RowsAffected()
+	}
+	return n, res.Close()
+}
+
+// pgxRows gives pgx's rows the shape of database/sql's.
+type pgxRows struct{ pgx.Rows }
+
+func (r pgxRows) Close() error {
+	r.Rows.Close()
+	return r.Rows.Err()
 }

@@ -71,13 +71,13 @@ type account struct {
 	terms                              string
 }
 
-func (db *DB) readAccount(ctx context.Context, q querier, id string) (account, error) {
+func (db *DB) readAccount(ctx context.Context, q Runner, id string) (account, error) {
 	a := account{id: id}
 	var group, shipTo sql.NullString
-	err := q.QueryRowContext(ctx, db.Rebind(`
+	err := scanRow(ctx, q, db.Rebind(`
 		SELECT currency, customer_group, credit_limit, exposure, credit_hold, terms, default_ship_to
-		  FROM accounts WHERE id = ?`), id).
-		Scan(&a.currency, &group, moneyOf(&a.limit), moneyOf(&a.exposure), &a.hold, &a.terms, &shipTo)
+		  FROM accounts WHERE id = ?`), []any{id},
+		&a.currency, &group, moneyOf(&a.limit), moneyOf(&a.exposure), flag{&a.hold}, &a.terms, &shipTo)
 	if errors.Is(err, sql.ErrNoRows) {
 		return a, erp.ErrNotFound
 	}
@@ -95,7 +95,7 @@ func (db *DB) readAccount(ctx context.Context, q querier, id string) (account, e
 
 // Credit implements erp.ERP.
 func (db *DB) Credit(ctx context.Context, id string) (erp.Credit, error) {
-	a, err := db.readAccount(ctx, db.read, id)
+	a, err := db.readAccount(ctx, sqlRunner{db.read}, id)
 	if err != nil {
 		return erp.Credit{}, err
 	}
@@ -104,11 +104,11 @@ func (db *DB) Credit(ctx context.Context, id string) (erp.Credit, error) {
 
 // PriceData implements erp.ERP.
 func (db *DB) PriceData(ctx context.Context, id string, skus []string) (erp.PriceData, error) {
-	a, err := db.readAccount(ctx, db.read, id)
+	a, err := db.readAccount(ctx, sqlRunner{db.read}, id)
 	if err != nil {
 		return erp.PriceData{}, err
 	}
-	priced, err := db.readPricing(ctx, db.read, a, skus)
+	priced, err := db.readPricing(ctx, sqlRunner{db.read}, a, skus)
 	if err != nil {
 		return erp.PriceData{}, err
 	}
@@ -128,7 +128,7 @@ type pricedItem struct {
 // readPricing reads, in one statement, the items with these SKUs and every list price,
 // group price-list tier and agreement tier in the account's currency that may price them.
 // Validity windows are left to contracts, which owns those rules.
-func (db *DB) readPricing(ctx context.Context, q querier, a account, skus []string) (map[string]*pricedItem, error) {
+func (db *DB) readPricing(ctx context.Context, q Runner, a account, skus []string) (map[string]*pricedItem, error) {
 	out := make(map[string]*pricedItem, len(skus))
 	if len(skus) == 0 {
 		return out, nil
@@ -140,7 +140,7 @@ func (db *DB) readPricing(ctx context.Context, q querier, a account, skus []stri
 	args = appendStrings(args, skus)
 	args = append(args, a.id, a.currency)
 	args = appendStrings(args, skus)
-	rows, err := q.QueryContext(ctx, db.Rebind(`
+	rows, err := q.query(ctx, db.Rebind(`
 		SELECT i.id, i.sku, i.unit, i.min_qty, i.order_multiple, '', '', 0, lp.price, NULL, NULL
 		  FROM items i LEFT JOIN list_prices lp ON lp.item_id = i.id AND lp.currency = ?
 		 WHERE i.sku IN (`+in+`)
@@ -233,7 +233,7 @@ func (db *DB) APIKeys(ctx context.Context) ([]erp.APIKey, error) {
 	for rows.Next() {
 		var k erp.APIKey
 		var acct string
-		if err := rows.Scan(&k.Hash, &k.Admin, text{&k.Storefront}, text{&acct}); err != nil {
+		if err := rows.Scan(&k.Hash, flag{&k.Admin}, text{&k.Storefront}, text{&acct}); err != nil {
 			return nil, fmt.Errorf("read api keys: %w", err)
 		}
 		if len(out) == 0 || out[len(out)-1].Hash != k.Hash {

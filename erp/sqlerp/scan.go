@@ -50,6 +50,25 @@ func (t text) Scan(src any) error {
 	return nil
 }
 
+// flag scans a 0/1 flag column, a number in every dialect, into a bool.
+type flag struct{ b *bool }
+
+func (f flag) Scan(src any) error {
+	switch v := src.(type) {
+	case int64:
+		*f.b = v != 0
+	case bool:
+		*f.b = v
+	case string: // go-ora's NUMBER
+		*f.b = v != "0"
+	case []byte:
+		*f.b = string(v) != "0"
+	default:
+		return fmt.Errorf("flag column: unexpected %T", src)
+	}
+	return nil
+}
+
 // MoneyScanner scans a money column of any dialect into d, for tools and tests that read
 // the schema directly.
 func MoneyScanner(d *decimal.Decimal) sql.Scanner { return moneyOf(d) }

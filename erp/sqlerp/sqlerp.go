@@ -165,8 +165,103 @@ func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }
 
-// querier is what reads need of a *sql.DB or *sql.Tx.
-type querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+// Runner runs statements on a pool or in a transaction: through database/sql, or for
+// PostgreSQL's order transactions on pgx's own connection (see Dialect.OrderTx).
+type Runner interface {
+	query(ctx context.Context, query string, args ...any) (rows, error)
+	// exec returns the number of rows affected.
+	exec(ctx context.Context, query string, args ...any) (int64, error)
+	// execBatch runs statements in order and returns the rows each affected; the first
+	// error ends it.
+	execBatch(ctx context.Context, stmts ...statement) ([]int64, error)
+}
+
+// statement is a rebound statement with its arguments.
+type statement struct {
+	query string
+	args  []any
+}
+
+// rows is what reads need of a result set.
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close() error
+}
+
+// sqlRunner runs statements through database/sql: a *sql.DB or a *sql.Tx.
+type sqlRunner struct {
+	db interface {
+		QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+		ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	}
+}
+
+func (r sqlRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
+	rs, err := r.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (r sqlRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := r.db.ExecContext(ctx, query, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+func (r sqlRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
+	n := make([]int64, len(stmts))
+	for i, s := range stmts {
+		var err error
+		if n[i], err = r.exec(ctx, s.query, s.args...); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+// scanRow scans the first row of a query into dest; sql.ErrNoRows if there is none.
+func scanRow(ctx context.Context, r Runner, query string, args []any, dest ...any) error {
+	rs, err := r.query(ctx, query, args...)
+	if err != nil {
+		return err
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		if err := rs.Err(); err != nil {
+			return err
+		}
+		return sql.ErrNoRows
+	}
+	if err := rs.Scan(dest...); err != nil {
+		return err
+	}
+	return rs.Close()
+}
+
+// commitError is a failed COMMIT: the transaction's outcome is unknown.
+type commitError struct{ err error }
+
+func (e *commitError) Error() string { return "commit: " + e.err.Error() }
+func (e *commitError) Unwrap() error { return e.err }
+
+// sqlOrderTx is Dialect.OrderTx through database/sql.
+func sqlOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
+	tx, err := pool.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := f(sqlRunner{tx}); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return &commitError{err}
+	}
+	return nil
 }
