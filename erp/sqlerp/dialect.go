@@ -77,7 +77,7 @@ var SQLite = Dialect{
 	ReadOnlyTx: &sql.TxOptions{ReadOnly: true},
 	Limit:      " LIMIT ?",
 	Statements: wholeScript,
-	OrderTx:    sqlOrderTx,
+	OrderTx:    sqlTx,
 	InsertID:   insertReturning,
 	Money: func(d decimal.Decimal) (any, error) {
 		if d.Scale() > moneyScale {

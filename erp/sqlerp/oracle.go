@@ -25,7 +25,7 @@ var Oracle = Dialect{
 	Limit:       " FETCH FIRST ? ROWS ONLY",
 	Statements:  slashSeparated,
 	Placeholder: func(n int) string { return ":" + strconv.Itoa(n) },
-	OrderTx:     sqlOrderTx,
+	OrderTx:     sqlTx,
 	InsertID: func(ctx context.Context, r Runner, insert string, args ...any) (int64, error) {
 		var id int64
 		args = append(args[:len(args):len(args)], sql.Out{Dest: &id}) // never into the caller's array

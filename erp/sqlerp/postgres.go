@@ -14,8 +14,9 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 )
 
-// PostgreSQL is the dialect of PostgreSQL through pgx's database/sql driver. Money is
-// NUMERIC(19,4), passed as decimal text so that no float ever carries it.
+// PostgreSQL is the dialect of PostgreSQL through pgx: its database/sql driver, and its
+// own API for order transactions (pgxOrderTx). Money is NUMERIC(19,4), passed as decimal
+// text so that no float ever carries it.
 var PostgreSQL = Dialect{
 	Name:        "postgres",
 	ReadOnlyTx:  &sql.TxOptions{ReadOnly: true},
@@ -48,9 +49,9 @@ func decimalText(d decimal.Decimal) (any, error) {
 }
 
 // pgxOrderTx is Dialect.OrderTx on pgx's own connection, borrowed from the database/sql
-// pool: the order transaction makes a round trip per statement, and pgx's own API costs
-// far less per round trip than database/sql's (BenchmarkRoundTripsPostgres: ~1,350
-// against ~850 transactions/s of the order's shape, 32 in flight).
+// pool, so that execBatch can pipeline the order's writes in one round trip: that, not
+// the driver, is what measured faster through the binary (test/bench/orders-pg.sh;
+// BenchmarkRoundTripsPostgres for the round trips alone).
 func pgxOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
 	conn, err := pool.Conn(ctx)
 	if err != nil {
@@ -101,7 +102,7 @@ func (r pgxRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, 
 		tag, err := res.Exec()
 		if err != nil {
 			res.Close()
-			return nil, err
+			return nil, fmt.Errorf("%.40s: %w", stmts[i].query, err)
 		}
 		n[i] = tag.RowsAffected()
 	}

@@ -95,13 +95,13 @@ func (db *DB) Migrate(ctx context.Context) (created bool, err error) {
 		if err != nil {
 			return false, err
 		}
-		if err := db.inTx(ctx, db.write, func(tx *sql.Tx) error {
+		if err := sqlTx(ctx, db.write, func(tx Runner) error {
 			for _, stmt := range db.dialect.Statements(string(ddl)) {
-				if _, err := tx.ExecContext(ctx, stmt); err != nil {
+				if _, err := tx.exec(ctx, stmt); err != nil {
 					return fmt.Errorf("%.60s: %w", stmt, err)
 				}
 			}
-			_, err := tx.ExecContext(ctx, db.Rebind(`INSERT INTO schema_migrations (version) VALUES (?)`), version)
+			_, err := tx.exec(ctx, db.Rebind(`INSERT INTO schema_migrations (version) VALUES (?)`), version)
 			return err
 		}); err != nil {
 			return false, fmt.Errorf("migrate %s: %w", name, err)
@@ -144,22 +144,6 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 	return nil
 }
 
-// inTx runs f in a transaction of pool and commits it.
-func (db *DB) inTx(ctx context.Context, pool *sql.DB, f func(*sql.Tx) error) error {
-	tx, err := pool.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := f(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// q rewrites a query written with ? placeholders for the dialect.
-func (db *DB) q(query string) string { return db.dialect.rebind(query) }
-
 // placeholders returns "?, ?, ?" for n arguments.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
@@ -172,7 +156,7 @@ type Runner interface {
 	// exec returns the number of rows affected.
 	exec(ctx context.Context, query string, args ...any) (int64, error)
 	// execBatch runs statements in order and returns the rows each affected; the first
-	// error ends it.
+	// error ends it, naming its statement.
 	execBatch(ctx context.Context, stmts ...statement) ([]int64, error)
 }
 
@@ -219,7 +203,7 @@ func (r sqlRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, 
 	for i, s := range stmts {
 		var err error
 		if n[i], err = r.exec(ctx, s.query, s.args...); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%.40s: %w", s.query, err)
 		}
 	}
 	return n, nil
@@ -250,8 +234,9 @@ type commitError struct{ err error }
 func (e *commitError) Error() string { return "commit: " + e.err.Error() }
 func (e *commitError) Unwrap() error { return e.err }
 
-// sqlOrderTx is Dialect.OrderTx through database/sql.
-func sqlOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
+// sqlTx runs f in a transaction of pool and commits it, a failed COMMIT being a
+// *commitError: Dialect.OrderTx through database/sql, and how migrations run.
+func sqlTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
 	tx, err := pool.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
