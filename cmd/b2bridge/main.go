@@ -165,11 +165,7 @@ func (m *Main) Run(ctx context.Context) error {
 		m.erp.Close()
 		return err
 	}
-	addr := ln.Addr().(*net.TCPAddr)
-	if addr.IP.IsUnspecified() { // bound to every interface: this host reaches it on loopback
-		addr = &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: addr.Port}
-	}
-	m.URL = "http://" + addr.String()
+	m.URL = "http://" + local(ln.Addr().String())
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.app.Listener(ln) }()
 	m.Log.Info("serving", "url", m.URL, "erp", m.erpName(), "credit_policy", m.Config.CreditPolicy)
@@ -355,10 +351,7 @@ func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
 	if v := os.Getenv("B2BRIDGE_ADDR"); v != "" {
 		addr = v
 	}
-	if host, port, err := net.SplitHostPort(addr); err == nil && (host == "" || host == "0.0.0.0" || host == "::") {
-		addr = net.JoinHostPort("127.0.0.1", port)
-	}
-	url := fs.String("url", "http://"+addr+"/readyz", "readiness URL")
+	url := fs.String("url", "http://"+local(addr)+"/readyz", "readiness URL")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -377,4 +370,17 @@ func healthcheck(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("healthcheck: %s answered %s", *url, resp.Status)
 	}
 	return nil
+}
+
+// local is a listen address as this host reaches it: loopback where it is bound to every
+// interface.
+func local(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+		return net.JoinHostPort("127.0.0.1", port)
+	}
+	return addr
 }
