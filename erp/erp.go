@@ -49,6 +49,15 @@ type ERP interface {
 	ChangeHead(ctx context.Context) (int64, error)
 	// Ping checks that the ERP answers.
 	Ping(ctx context.Context) error
+
+	// Mappings lists the mappings the filter selects, in (storefront, key) order.
+	Mappings(ctx context.Context, f MappingFilter) ([]Mapping, error)
+	// ChangeMappings applies the change in one transaction, or reports why it cannot.
+	// A failed IfMatch or Create is ErrPreconditionFailed or ErrExists; a put or delete
+	// of a row that is not there, ErrNotFound.
+	ChangeMappings(ctx context.Context, c MappingChange) (MappingReport, error)
+	// MappingAudit lists the mapping audit trail, newest first.
+	MappingAudit(ctx context.Context, f AuditFilter) ([]AuditEntry, error)
 }
 
 // Change is one row of the ERP's change log: something a cache may hold changed.
@@ -65,6 +74,7 @@ const (
 	ChangeAccount    = "account"     // an account's credit, currency, group or agreements (account id)
 	ChangeAllPrices  = "all_prices"  // a price list's header (price list id)
 	ChangeAll        = "all"         // everything (the data was replaced)
+	ChangeMappings   = "mappings"    // a mapping kind's rows (MappingKind)
 )
 
 // Class is an operation class of the port. The bridge gives each its own breaker,
@@ -181,12 +191,25 @@ type OrderDraft struct {
 	CreditPolicy          CreditPolicy
 }
 
-// DraftLine is one requested line. UnitPrice, when set, is the price the buyer saw.
+// DraftLine is one requested line, in ERP units. UnitPrice, when set, is the price the
+// buyer saw for one ordered unit, that is Factor ERP units.
 type DraftLine struct {
 	SKU       string
 	Qty       int
 	UnitPrice *decimal.Decimal
+	Ordered
 }
+
+// Ordered is what the storefront ordered a line as: its SKU and how many ERP units one
+// of its units is. The ERP keeps it with the line so that the order answers in the
+// storefront's units; the zero value means the ERP's own SKU and unit.
+type Ordered struct {
+	OrderedSKU string
+	Factor     int
+}
+
+// PerUnit returns the factor, 1 when unset.
+func (o Ordered) PerUnit() int { return max(o.Factor, 1) }
 
 // Order statuses. Clients must accept values not listed here.
 const (
@@ -215,13 +238,14 @@ type Order struct {
 	CreatedAt             time.Time
 }
 
-// OrderLine is one booked line.
+// OrderLine is one booked line, in ERP units.
 type OrderLine struct {
 	SKU       string
 	Qty       int
 	UnitPrice decimal.Decimal
 	LineTotal decimal.Decimal
 	Warehouse string
+	Ordered
 }
 
 // OrderCursor is the keyset position of an order in an account's history.
@@ -254,6 +278,7 @@ type QuoteLine struct {
 	Warehouse string
 	Available int
 	Problem   Reason
+	Ordered
 }
 
 // QuoteCredit is the credit decision an order for the quote's total would get.

@@ -68,7 +68,7 @@ func Seed(ctx context.Context, db *sqlerp.DB, opts SeedOptions) (*Credentials, e
 	defer tx.Rollback()
 	s := seeder{tx: tx, ctx: ctx, db: db, d: db.Dialect(), rng: mrand.New(mrand.NewPCG(opts.Seed, 0x62326272)), opts: opts,
 		list: map[listKey]int64{}}
-	for _, table := range []string{"change_log", "order_lines", "orders", "api_keys", "storefront_accounts", "storefronts",
+	for _, table := range []string{"change_log", "mapping_audit", "sku_mappings", "customer_mappings", "regions", "order_lines", "orders", "api_keys", "storefront_accounts", "storefronts",
 		"agreement_lines", "agreements", "price_list_entries", "price_lists", "ship_tos", "accounts",
 		"customer_groups", "stock", "list_prices", "items", "region_warehouses", "warehouses"} {
 		s.exec("DELETE FROM " + table)
@@ -77,6 +77,7 @@ func Seed(ctx context.Context, db *sqlerp.DB, opts SeedOptions) (*Credentials, e
 	s.items()
 	s.accounts()
 	creds := s.storefronts()
+	s.mappings()
 	// The seed's own change rows say nothing a follower needs: one marker purges all.
 	s.exec(`DELETE FROM change_log`)
 	s.exec(`INSERT INTO change_log (entity, key) VALUES (?, 'seed')`, erp.ChangeAll)
@@ -138,7 +139,9 @@ func (s *seeder) warehouses() {
 	for _, w := range warehouses {
 		s.exec(`INSERT INTO warehouses (code, name) VALUES (?, ?)`, w, "Warehouse "+w[3:])
 	}
+	now := s.d.Time(time.Now())
 	for region, whs := range regions {
+		s.exec(`INSERT INTO regions (region, updated_at) VALUES (?, ?)`, region, now)
 		for p, w := range whs {
 			s.exec(`INSERT INTO region_warehouses (region, warehouse, priority) VALUES (?, ?, ?)`, region, w, p+1)
 		}
@@ -274,6 +277,46 @@ func (s *seeder) storefronts() *Credentials {
 	// In stock, scarce, out of stock.
 	c.SKUs = []string{SKU(1), SKU(2), SKU(3), SKU(7), SKU(14), SKU(10), SKU(20)}
 	return c
+}
+
+// Demo mappings: box and pallet variants shared by every storefront, one storefront's
+// own catalogue number, and storefront customer ids for some accounts.
+var (
+	demoSKUMappings = []struct {
+		storefront, sku, erpSKU, unit string
+		factor                        int
+	}{
+		{"*", "BRG-00001-BOX12", SKU(1), "BOX12", 12},
+		{"*", "BRG-00001-PAL480", SKU(1), "PAL480", 480},
+		{"*", "BRG-00002-BOX10", SKU(2), "BOX10", 10},
+		{"*", "BRG-00003-BOX50", SKU(3), "BOX50", 50},
+		{"north-shop", "NS-4711", SKU(4), "EA", 1},
+	}
+	demoCustomers = []struct {
+		storefront, customer string
+		account              int // the n-th account of the storefront
+	}{
+		{"north-shop", "acme-gmbh", 1},
+		{"north-shop", "bolt-ag", 2},
+		{"south-shop", "southern-supply", 1},
+	}
+)
+
+func (s *seeder) mappings() {
+	now := s.d.Time(time.Now())
+	for _, m := range demoSKUMappings {
+		s.exec(`INSERT INTO sku_mappings (storefront, sku, erp_sku, unit, factor, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			m.storefront, m.sku, m.erpSKU, m.unit, m.factor, now)
+	}
+	half := s.opts.Accounts / 2
+	for _, c := range demoCustomers {
+		n := c.account
+		if c.storefront == "south-shop" {
+			n += half
+		}
+		s.exec(`INSERT INTO customer_mappings (storefront, customer, account_id, updated_at) VALUES (?, ?, ?, ?)`,
+			c.storefront, c.customer, Account(n), now)
+	}
 }
 
 func newKey(prefix string) string {

@@ -169,6 +169,72 @@ func (_c *ERP_ChangeHead_Call) RunAndReturn(run func(ctx context.Context) (int64
 	return _c
 }
 
+// ChangeMappings provides a mock function for the type ERP
+func (_mock *ERP) ChangeMappings(ctx context.Context, c erp.MappingChange) (erp.MappingReport, error) {
+	ret := _mock.Called(ctx, c)
+
+	if len(ret) == 0 {
+		panic("no return value specified for ChangeMappings")
+	}
+
+	var r0 erp.MappingReport
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, erp.MappingChange) (erp.MappingReport, error)); ok {
+		return returnFunc(ctx, c)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, erp.MappingChange) erp.MappingReport); ok {
+		r0 = returnFunc(ctx, c)
+	} else {
+		r0 = ret.Get(0).(erp.MappingReport)
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, erp.MappingChange) error); ok {
+		r1 = returnFunc(ctx, c)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// ERP_ChangeMappings_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'ChangeMappings'
+type ERP_ChangeMappings_Call struct {
+	*mock.Call
+}
+
+// ChangeMappings is a helper method to define mock.On call
+//   - ctx context.Context
+//   - c erp.MappingChange
+func (_e *ERP_Expecter) ChangeMappings(ctx any, c any) *ERP_ChangeMappings_Call {
+	return &ERP_ChangeMappings_Call{Call: _e.mock.On("ChangeMappings", ctx, c)}
+}
+
+func (_c *ERP_ChangeMappings_Call) Run(run func(ctx context.Context, c erp.MappingChange)) *ERP_ChangeMappings_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 erp.MappingChange
+		if args[1] != nil {
+			arg1 = args[1].(erp.MappingChange)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *ERP_ChangeMappings_Call) Return(mappingReport erp.MappingReport, err error) *ERP_ChangeMappings_Call {
+	_c.Call.Return(mappingReport, err)
+	return _c
+}
+
+func (_c *ERP_ChangeMappings_Call) RunAndReturn(run func(ctx context.Context, c erp.MappingChange) (erp.MappingReport, error)) *ERP_ChangeMappings_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
 // Changes provides a mock function for the type ERP
 func (_mock *ERP) Changes(ctx context.Context, after int64, limit int) ([]erp.Change, error) {
 	ret := _mock.Called(ctx, after, limit)
@@ -305,6 +371,142 @@ func (_c *ERP_Credit_Call) Return(credit erp.Credit, err error) *ERP_Credit_Call
 }
 
 func (_c *ERP_Credit_Call) RunAndReturn(run func(ctx context.Context, account string) (erp.Credit, error)) *ERP_Credit_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// MappingAudit provides a mock function for the type ERP
+func (_mock *ERP) MappingAudit(ctx context.Context, f erp.AuditFilter) ([]erp.AuditEntry, error) {
+	ret := _mock.Called(ctx, f)
+
+	if len(ret) == 0 {
+		panic("no return value specified for MappingAudit")
+	}
+
+	var r0 []erp.AuditEntry
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, erp.AuditFilter) ([]erp.AuditEntry, error)); ok {
+		return returnFunc(ctx, f)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, erp.AuditFilter) []erp.AuditEntry); ok {
+		r0 = returnFunc(ctx, f)
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).([]erp.AuditEntry)
+		}
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, erp.AuditFilter) error); ok {
+		r1 = returnFunc(ctx, f)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// ERP_MappingAudit_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'MappingAudit'
+type ERP_MappingAudit_Call struct {
+	*mock.Call
+}
+
+// MappingAudit is a helper method to define mock.On call
+//   - ctx context.Context
+//   - f erp.AuditFilter
+func (_e *ERP_Expecter) MappingAudit(ctx any, f any) *ERP_MappingAudit_Call {
+	return &ERP_MappingAudit_Call{Call: _e.mock.On("MappingAudit", ctx, f)}
+}
+
+func (_c *ERP_MappingAudit_Call) Run(run func(ctx context.Context, f erp.AuditFilter)) *ERP_MappingAudit_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 erp.AuditFilter
+		if args[1] != nil {
+			arg1 = args[1].(erp.AuditFilter)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *ERP_MappingAudit_Call) Return(auditEntrys []erp.AuditEntry, err error) *ERP_MappingAudit_Call {
+	_c.Call.Return(auditEntrys, err)
+	return _c
+}
+
+func (_c *ERP_MappingAudit_Call) RunAndReturn(run func(ctx context.Context, f erp.AuditFilter) ([]erp.AuditEntry, error)) *ERP_MappingAudit_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// Mappings provides a mock function for the type ERP
+func (_mock *ERP) Mappings(ctx context.Context, f erp.MappingFilter) ([]erp.Mapping, error) {
+	ret := _mock.Called(ctx, f)
+
+	if len(ret) == 0 {
+		panic("no return value specified for Mappings")
+	}
+
+	var r0 []erp.Mapping
+	var r1 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, erp.MappingFilter) ([]erp.Mapping, error)); ok {
+		return returnFunc(ctx, f)
+	}
+	if returnFunc, ok := ret.Get(0).(func(context.Context, erp.MappingFilter) []erp.Mapping); ok {
+		r0 = returnFunc(ctx, f)
+	} else {
+		if ret.Get(0) != nil {
+			r0 = ret.Get(0).([]erp.Mapping)
+		}
+	}
+	if returnFunc, ok := ret.Get(1).(func(context.Context, erp.MappingFilter) error); ok {
+		r1 = returnFunc(ctx, f)
+	} else {
+		r1 = ret.Error(1)
+	}
+	return r0, r1
+}
+
+// ERP_Mappings_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'Mappings'
+type ERP_Mappings_Call struct {
+	*mock.Call
+}
+
+// Mappings is a helper method to define mock.On call
+//   - ctx context.Context
+//   - f erp.MappingFilter
+func (_e *ERP_Expecter) Mappings(ctx any, f any) *ERP_Mappings_Call {
+	return &ERP_Mappings_Call{Call: _e.mock.On("Mappings", ctx, f)}
+}
+
+func (_c *ERP_Mappings_Call) Run(run func(ctx context.Context, f erp.MappingFilter)) *ERP_Mappings_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 erp.MappingFilter
+		if args[1] != nil {
+			arg1 = args[1].(erp.MappingFilter)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *ERP_Mappings_Call) Return(mappings []erp.Mapping, err error) *ERP_Mappings_Call {
+	_c.Call.Return(mappings, err)
+	return _c
+}
+
+func (_c *ERP_Mappings_Call) RunAndReturn(run func(ctx context.Context, f erp.MappingFilter) ([]erp.Mapping, error)) *ERP_Mappings_Call {
 	_c.Call.Return(run)
 	return _c
 }

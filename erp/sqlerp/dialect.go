@@ -20,6 +20,10 @@ type Dialect struct {
 	// ForUpdate is appended to the stock read of an order to lock its rows; empty where
 	// the database locks otherwise (SQLite: the whole database, by BEGIN IMMEDIATE).
 	ForUpdate string
+	// LockTable is the statement (a format for the table's name) that takes a table's
+	// write lock until the transaction ends, letting reads through; empty where the
+	// database has one writer (SQLite).
+	LockTable string
 	// ReadOnlyTx are the options of a quote's read transaction.
 	ReadOnlyTx *sql.TxOptions
 	// Limit ends a query whose last bind parameter is the most rows to return.

@@ -90,7 +90,7 @@ func (db *DB) queryOrders(ctx context.Context, query string, args ...any) ([]erp
 		ids = append(ids, id)
 	}
 	lines, err := db.read.QueryContext(ctx, db.Rebind(`
-		SELECT order_id, sku, qty, unit_price, line_total, warehouse FROM order_lines
+		SELECT order_id, sku, qty, unit_price, line_total, warehouse, ordered_sku, factor FROM order_lines
 		 WHERE order_id IN (`+placeholders(len(ids))+`) ORDER BY order_id, line_no`), ids...)
 	if err != nil {
 		return nil, fmt.Errorf("read order lines: %w", err)
@@ -99,7 +99,8 @@ func (db *DB) queryOrders(ctx context.Context, query string, args ...any) ([]erp
 	for lines.Next() {
 		var id int64
 		var l erp.OrderLine
-		if err := lines.Scan(&id, &l.SKU, &l.Qty, moneyOf(&l.UnitPrice), moneyOf(&l.LineTotal), &l.Warehouse); err != nil {
+		if err := lines.Scan(&id, &l.SKU, &l.Qty, moneyOf(&l.UnitPrice), moneyOf(&l.LineTotal), &l.Warehouse,
+			text{&l.OrderedSKU}, &l.Factor); err != nil {
 			return nil, fmt.Errorf("read order lines: %w", err)
 		}
 		o := &orders[index[id]]

@@ -22,6 +22,7 @@ var Oracle = Dialect{
 	Name:        "oracle",
 	ReadOnlyTx:  nil, // go-ora refuses read-only transactions
 	ForUpdate:   " FOR UPDATE",
+	LockTable:   "LOCK TABLE %s IN EXCLUSIVE MODE",
 	Limit:       " FETCH FIRST ? ROWS ONLY",
 	Statements:  slashSeparated,
 	Placeholder: func(n int) string { return ":" + strconv.Itoa(n) },

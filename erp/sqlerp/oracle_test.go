@@ -159,7 +159,7 @@ func postgresStatements(t *testing.T) []string {
 	return out
 }
 
-// ---- A small model of the schema, parsed from CREATE statements ----
+// ---- A small model of the schema, parsed from CREATE and ALTER TABLE ... ADD statements ----
 
 // ddlColumn is what the parity test compares of a column: its name and constraints,
 // not its type (which is the dialect's business).
@@ -192,6 +192,7 @@ type ddlIndex struct {
 // dialect-neutral list of statements.
 type ddlTrigger struct {
 	Table  string
+	Level  string // ROW or STATEMENT
 	Events []string
 	Body   []string
 }
@@ -206,8 +207,9 @@ var (
 	createTableRe   = regexp.MustCompile(`(?is)^CREATE\s+TABLE\s+(\w+)\s*\((.*)\)$`)
 	createIndexRe   = regexp.MustCompile(`(?is)^CREATE\s+(UNIQUE\s+)?INDEX\s+(\w+)\s+ON\s+(\w+)\s*\((.*)\)$`)
 	pgFunctionRe    = regexp.MustCompile(`(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(\w+)\s*\(\s*\)\s+RETURNS\s+trigger\s+LANGUAGE\s+plpgsql\s+AS\s+\$\$\s*BEGIN\s+(.*?)\s*END\s*\$\$$`)
-	pgTriggerRe     = regexp.MustCompile(`(?is)^CREATE\s+TRIGGER\s+(\w+)\s+AFTER\s+(.*?)\s+ON\s+(\w+)\s+FOR\s+EACH\s+ROW\s+EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(\w+)\s*\((.*?)\)$`)
-	oraTriggerRe    = regexp.MustCompile(`(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\s+(\w+)\s+AFTER\s+(.*?)\s+ON\s+(\w+)\s+FOR\s+EACH\s+ROW\s+BEGIN\s+(.*?)\s*END;$`)
+	pgTriggerRe     = regexp.MustCompile(`(?is)^CREATE\s+TRIGGER\s+(\w+)\s+AFTER\s+(.*?)\s+ON\s+(\w+)\s+FOR\s+EACH\s+(ROW|STATEMENT)\s+EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(\w+)\s*\((.*?)\)$`)
+	oraTriggerRe    = regexp.MustCompile(`(?is)^CREATE\s+(?:OR\s+REPLACE\s+)?TRIGGER\s+(\w+)\s+AFTER\s+(.*?)\s+ON\s+(\w+)\s+(FOR\s+EACH\s+ROW\s+)?BEGIN\s+(.*?)\s*END;$`)
+	alterTableRe    = regexp.MustCompile(`(?is)^ALTER\s+TABLE\s+(\w+)\s+ADD\s+(?:COLUMN\s+)?(.*)$`)
 	referencesRe    = regexp.MustCompile(`(?i)\bREFERENCES\s+(\w+)\s*\(\s*(\w+)\s*\)`)
 	spaceRe         = regexp.MustCompile(`\s+`)
 	oraRowRefRe     = regexp.MustCompile(`:(NEW|OLD)\.`)
@@ -373,17 +375,34 @@ func parseSchema(t *testing.T, stmts []string) ddlSchema {
 		if m := createIndexRe.FindStringSubmatch(stmt); m != nil {
 			s.Indexes[strings.ToLower(m[2])] = ddlIndex{Table: strings.ToLower(m[3]), Columns: columnList(m[4]), Unique: m[1] != ""}
 		}
-		if m := pgTriggerRe.FindStringSubmatch(stmt); m != nil {
-			body, ok := functions[strings.ToLower(m[4])]
-			if !ok {
-				t.Errorf("trigger %s calls %s, which the schema does not define", m[1], m[4])
+		if m := alterTableRe.FindStringSubmatch(stmt); m != nil {
+			// ADD COLUMN c ... (PostgreSQL, SQLite) or ADD (c ..., d ...) (Oracle): the
+			// columns join the table's, in order.
+			name, cols := strings.ToLower(m[1]), strings.TrimSpace(m[2])
+			if strings.HasPrefix(cols, "(") && strings.HasSuffix(cols, ")") {
+				cols = cols[1 : len(cols)-1]
 			}
-			s.Triggers[strings.ToLower(m[1])] = ddlTrigger{Table: strings.ToLower(m[3]), Events: triggerEvents(m[2]),
-				Body: triggerBody(body, pgOps(strings.TrimSpace(m[5])))}
+			if tbl, ok := s.Tables[name]; ok {
+				tbl.Columns = append(tbl.Columns, parseTable(cols).Columns...)
+			} else {
+				t.Errorf("ALTER TABLE %s before its CREATE TABLE", name)
+			}
+		}
+		if m := pgTriggerRe.FindStringSubmatch(stmt); m != nil {
+			body, ok := functions[strings.ToLower(m[5])]
+			if !ok {
+				t.Errorf("trigger %s calls %s, which the schema does not define", m[1], m[5])
+			}
+			s.Triggers[strings.ToLower(m[1])] = ddlTrigger{Table: strings.ToLower(m[3]), Level: strings.ToUpper(m[4]),
+				Events: triggerEvents(m[2]), Body: triggerBody(body, pgOps(strings.TrimSpace(m[6])))}
 		}
 		if m := oraTriggerRe.FindStringSubmatch(stmt); m != nil {
-			s.Triggers[strings.ToLower(m[1])] = ddlTrigger{Table: strings.ToLower(m[3]), Events: triggerEvents(m[2]),
-				Body: triggerBody(m[4], strings.NewReplacer())}
+			level := "STATEMENT"
+			if m[4] != "" {
+				level = "ROW"
+			}
+			s.Triggers[strings.ToLower(m[1])] = ddlTrigger{Table: strings.ToLower(m[3]), Level: level, Events: triggerEvents(m[2]),
+				Body: triggerBody(m[5], strings.NewReplacer())}
 		}
 		if anyTriggerRe.MatchString(stmt) &&
 			pgTriggerRe.FindStringSubmatch(stmt) == nil && oraTriggerRe.FindStringSubmatch(stmt) == nil {
@@ -474,7 +493,7 @@ func TestSchemaColumnsMatchSQLite(t *testing.T) {
 	var stmts []string
 	for _, f := range schemaFiles(t, sqlerp.SQLite.Name) {
 		for _, stmt := range splitSemicolons(readSchemaFile(t, f)) {
-			if createTableRe.MatchString(stmt) {
+			if createTableRe.MatchString(stmt) || alterTableRe.MatchString(stmt) {
 				stmts = append(stmts, stmt)
 			}
 		}
@@ -515,8 +534,9 @@ func TestSchemaChangeLogTriggersOracleMatchPostgres(t *testing.T) {
 	}
 	for _, name := range sortedKeys(pg.Triggers) {
 		want, got := pg.Triggers[name], ora.Triggers[name]
-		if got.Table != want.Table || !reflect.DeepEqual(got.Events, want.Events) {
-			t.Errorf("trigger %s: oracle fires on %v of %s, postgres on %v of %s", name, got.Events, got.Table, want.Events, want.Table)
+		if got.Table != want.Table || got.Level != want.Level || !reflect.DeepEqual(got.Events, want.Events) {
+			t.Errorf("trigger %s: oracle fires per %s on %v of %s, postgres per %s on %v of %s", name,
+				got.Level, got.Events, got.Table, want.Level, want.Events, want.Table)
 		}
 		if !reflect.DeepEqual(got.Body, want.Body) {
 			t.Errorf("trigger %s body:\noracle\n\t%s\npostgres\n\t%s", name, strings.Join(got.Body, "\n\t"), strings.Join(want.Body, "\n\t"))
@@ -590,11 +610,18 @@ func TestOracleDDLWellFormed(t *testing.T) {
 					t.Errorf("%s is empty", name)
 					continue
 				}
-				if !strings.HasPrefix(strings.ToUpper(code), "CREATE ") {
-					t.Errorf("%s does not start with CREATE", name)
+				// DDL, and in a migration the ALTERs and data moves that go with it.
+				upper := strings.ToUpper(code)
+				wantCreates := 1
+				switch {
+				case strings.HasPrefix(upper, "CREATE "):
+				case strings.HasPrefix(upper, "ALTER TABLE "), strings.HasPrefix(upper, "INSERT INTO "):
+					wantCreates = 0
+				default:
+					t.Errorf("%s does not start with CREATE, ALTER TABLE or INSERT INTO", name)
 				}
-				if n := len(createKeywordRe.FindAllString(blankLiterals(code), -1)); n != 1 {
-					t.Errorf("%s holds %d CREATEs: a slash line is missing", name, n)
+				if n := len(createKeywordRe.FindAllString(blankLiterals(code), -1)); n != wantCreates {
+					t.Errorf("%s holds %d CREATEs, want %d: a slash line is missing", name, n, wantCreates)
 				}
 				if err := balanced(code); err != nil {
 					t.Errorf("%s: %v", name, err)
@@ -610,8 +637,8 @@ func TestOracleDDLWellFormed(t *testing.T) {
 					if !strings.HasSuffix(code, "END;") {
 						t.Errorf("%s: a trigger body must end with END; (go-ora sends it as it is)", name)
 					}
-					if !rowTriggerRe.MatchString(code) {
-						t.Errorf("%s: not a row trigger", name)
+					if !rowTriggerRe.MatchString(code) && oraRowRefRe.MatchString(code) {
+						t.Errorf("%s: a statement trigger has no :NEW or :OLD row", name)
 					}
 					if strings.Count(bare, ";") < 2 {
 						t.Errorf("%s: the body lost its inner semicolons", name)

@@ -99,8 +99,9 @@ func (db *DB) book(ctx context.Context, tx Runner, draft erp.OrderDraft) (erp.Or
 	}
 	o.Status, o.Number = erp.StatusOpen, fmt.Sprintf("SO-%08d", id)
 	o.Currency, o.Total, o.ShipTo = p.account.currency, p.total, p.shipTo
+	reserve, reserveRows := db.reserve(p)
 	n, err := tx.execBatch(ctx,
-		db.reserve(p),
+		reserve,
 		statement{db.Rebind(`UPDATE accounts SET exposure = exposure + ?
 			WHERE id = ? AND credit_hold = 0 AND exposure + ? <= credit_limit`), []any{amount, draft.Account, amount}},
 		lines,
@@ -110,7 +111,7 @@ func (db *DB) book(ctx context.Context, tx Runner, draft erp.OrderDraft) (erp.Or
 	if err != nil {
 		return o, fmt.Errorf("book order: %w", err)
 	}
-	if n[0] != int64(len(p.lines)) {
+	if n[0] != int64(reserveRows) {
 		// The locked read said every line fits: only a database without row locks gets here.
 		var problems []erp.LineProblem
 		for _, l := range p.lines {
@@ -137,29 +138,45 @@ func (db *DB) book(ctx context.Context, tx Runner, draft erp.OrderDraft) (erp.Or
 		}
 	}
 	for _, l := range p.lines {
-		o.Lines = append(o.Lines, erp.OrderLine{SKU: l.sku, Qty: l.qty, UnitPrice: l.unit, LineTotal: l.total, Warehouse: l.warehouse})
+		o.Lines = append(o.Lines, erp.OrderLine{SKU: l.sku, Qty: l.qty, UnitPrice: l.unit, LineTotal: l.total, Warehouse: l.warehouse,
+			Ordered: erp.Ordered{OrderedSKU: l.OrderedSKU, Factor: l.PerUnit()}})
 	}
 	return o, nil
 }
 
 // reserve is the update that books every line's quantity on its warehouse: one
-// statement, conditional per line, on rows the order already holds locked.
-func (db *DB) reserve(p *plan) statement {
+// statement, conditional per stock row, on rows the order already holds locked. Lines
+// of one item from one warehouse (two storefront SKUs of it) reserve their sum. It
+// returns the statement and the number of rows it must change.
+func (db *DB) reserve(p *plan) (statement, int) {
+	type row struct {
+		item int64
+		wh   string
+	}
+	qty := map[row]int{}
+	var rows []row
+	for _, l := range p.lines {
+		r := row{l.itemID, l.warehouse}
+		if _, ok := qty[r]; !ok {
+			rows = append(rows, r)
+		}
+		qty[r] += l.qty
+	}
 	var when, where []string
 	var whenArgs, whereArgs []any
-	for _, l := range p.lines {
+	for _, r := range rows {
 		when = append(when, "WHEN item_id = ? AND warehouse = ? THEN CAST(? AS INTEGER)") // typed: PostgreSQL reads a bare ? in a CASE as text
-		whenArgs = append(whenArgs, l.itemID, l.warehouse, l.qty)
+		whenArgs = append(whenArgs, r.item, r.wh, qty[r])
 		where = append(where, "(item_id = ? AND warehouse = ? AND on_hand - reserved >= ?)")
-		whereArgs = append(whereArgs, l.itemID, l.warehouse, l.qty)
+		whereArgs = append(whereArgs, r.item, r.wh, qty[r])
 	}
 	return statement{db.Rebind(`UPDATE stock SET reserved = reserved + CASE ` + strings.Join(when, " ") + ` END
-		 WHERE ` + strings.Join(where, " OR ")), append(whenArgs, whereArgs...)}
+		 WHERE ` + strings.Join(where, " OR ")), append(whenArgs, whereArgs...)}, len(rows)
 }
 
 // insertLines is the insert of the order's lines.
 func (db *DB) insertLines(id int64, p *plan) (statement, error) {
-	args := make([]any, 0, 8*len(p.lines))
+	args := make([]any, 0, 10*len(p.lines))
 	values := make([]string, 0, len(p.lines))
 	for i, l := range p.lines {
 		unit, err := db.dialect.Money(l.unit)
@@ -170,10 +187,10 @@ func (db *DB) insertLines(id int64, p *plan) (statement, error) {
 		if err != nil {
 			return statement{}, err
 		}
-		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, id, i+1, l.itemID, l.sku, l.qty, unit, total, l.warehouse)
+		values = append(values, "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, id, i+1, l.itemID, l.sku, l.qty, unit, total, l.warehouse, nullString(l.OrderedSKU), l.PerUnit())
 	}
-	return statement{db.Rebind(`INSERT INTO order_lines (order_id, line_no, item_id, sku, qty, unit_price, line_total, warehouse)
+	return statement{db.Rebind(`INSERT INTO order_lines (order_id, line_no, item_id, sku, qty, unit_price, line_total, warehouse, ordered_sku, factor)
 		VALUES ` + strings.Join(values, ", ")), args}, nil
 }
 
@@ -193,7 +210,8 @@ func (db *DB) Quote(ctx context.Context, draft erp.OrderDraft) (erp.Quote, error
 	}
 	q := erp.Quote{Currency: p.account.currency, Total: p.total, AsOf: db.now().UTC()}
 	for _, l := range p.lines {
-		ql := erp.QuoteLine{SKU: l.sku, Qty: l.qty, Warehouse: l.warehouse, Available: l.available, Problem: l.problem}
+		ql := erp.QuoteLine{SKU: l.sku, Qty: l.qty, Warehouse: l.warehouse, Available: l.available, Problem: l.problem,
+			Ordered: erp.Ordered{OrderedSKU: l.OrderedSKU, Factor: l.PerUnit()}}
 		if l.priced {
 			unit, total := l.unit, l.total
 			ql.UnitPrice, ql.LineTotal = &unit, &total

@@ -25,10 +25,12 @@ type plan struct {
 	refused    erp.Reason // an order-level reason (unknown account or ship-to)
 }
 
-// planLine is one merged line: every request line with the same SKU becomes one.
+// planLine is one merged line: every request line with the same SKU, ordered as the
+// same storefront SKU, becomes one. Two storefront SKUs of one item stay two lines.
 type planLine struct {
-	line      int // 1-based position of the SKU's first request line
-	sku       string
+	line int // 1-based position of the SKU's first request line
+	sku  string
+	erp.Ordered
 	itemID    int64
 	qty       int
 	priced    bool // unit and total are set
@@ -70,12 +72,13 @@ func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, loc
 	var skus []string
 	seen := map[string]int{}
 	for i, l := range draft.Lines {
-		if j, ok := seen[l.SKU]; ok {
+		key := l.SKU + "\x00" + l.OrderedSKU
+		if j, ok := seen[key]; ok {
 			p.lines[j].qty += l.Qty
 			continue
 		}
-		seen[l.SKU] = len(p.lines)
-		p.lines = append(p.lines, planLine{line: i + 1, sku: l.SKU, qty: l.Qty})
+		seen[key] = len(p.lines)
+		p.lines = append(p.lines, planLine{line: i + 1, sku: l.SKU, Ordered: l.Ordered, qty: l.Qty})
 		skus = append(skus, l.SKU)
 	}
 	priced, err := db.readPricing(ctx, q, a, skus)
@@ -106,10 +109,15 @@ func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, loc
 			return nil, err
 		}
 		l.priced = true
+		// The buyer saw the price of one ordered unit: Factor ERP units.
+		seen, err := l.unit.Mul(decimal.MustNew(int64(l.PerUnit()), 0))
+		if err != nil {
+			return nil, fmt.Errorf("price of %s: %w", l.sku, err)
+		}
 		for _, dl := range draft.Lines {
-			if dl.SKU == l.sku && dl.UnitPrice != nil && dl.UnitPrice.Cmp(l.unit) != 0 {
+			if dl.SKU == l.sku && dl.OrderedSKU == l.OrderedSKU && dl.UnitPrice != nil && dl.UnitPrice.Cmp(seen) != 0 {
 				unit := l.unit
-				p.refuse(l, erp.ReasonPriceChanged, fmt.Sprintf("unit price is %s, not %s", l.unit, dl.UnitPrice), &unit)
+				p.refuse(l, erp.ReasonPriceChanged, fmt.Sprintf("unit price is %s, not %s", seen, dl.UnitPrice), &unit)
 				break
 			}
 		}
@@ -205,7 +213,7 @@ func (db *DB) allocate(ctx context.Context, q Runner, p *plan, lock bool) error 
 	}
 	for i := range p.lines {
 		l := &p.lines[i]
-		if l.itemID == 0 {
+		if l.itemID == 0 || l.problem != "" {
 			continue
 		}
 		for _, wh := range p.warehouses {
@@ -214,6 +222,9 @@ func (db *DB) allocate(ctx context.Context, q Runner, p *plan, lock bool) error 
 			if l.warehouse == "" && n >= l.qty {
 				l.warehouse = wh
 			}
+		}
+		if l.warehouse != "" { // a later line of the same item sees what is left
+			avail[key{l.itemID, l.warehouse}] -= l.qty
 		}
 		if l.warehouse == "" {
 			p.refuse(l, erp.ReasonInsufficientStock, fmt.Sprintf("%d available in one warehouse, %d requested", l.available, l.qty), nil)

@@ -21,6 +21,7 @@ var PostgreSQL = Dialect{
 	Name:        "postgres",
 	ReadOnlyTx:  &sql.TxOptions{ReadOnly: true},
 	ForUpdate:   " FOR UPDATE",
+	LockTable:   "LOCK TABLE %s IN EXCLUSIVE MODE",
 	Limit:       " LIMIT ?",
 	Statements:  wholeScript, // pgx runs an argument-less Exec as one simple-protocol script
 	Placeholder: func(n int) string { return "$" + strconv.Itoa(n) },
