@@ -11,6 +11,7 @@ import (
 // Principal is who an API key speaks for: one storefront and the accounts it serves,
 // or an admin.
 type Principal struct {
+	KeyID      string // names the key in the audit trail and logs, never the key itself
 	Storefront string
 	Admin      bool
 	accounts   map[string]bool
@@ -35,7 +36,8 @@ func (s *Service) LoadKeys(ctx context.Context) error {
 	}
 	ring := &keyring{byHash: make(map[string]*Principal, len(keys))}
 	for _, k := range keys {
-		p := &Principal{Storefront: k.Storefront, Admin: k.Admin, accounts: make(map[string]bool, len(k.Accounts))}
+		p := &Principal{KeyID: "key:" + k.Hash[:12], Storefront: k.Storefront, Admin: k.Admin,
+			accounts: make(map[string]bool, len(k.Accounts))}
 		for _, a := range k.Accounts {
 			p.accounts[a] = true
 		}

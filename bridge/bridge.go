@@ -47,6 +47,9 @@ type Config struct {
 	Cache CacheConfig
 	// FollowInterval is how often the change log is read.
 	FollowInterval time.Duration
+	// StrictMappings: only mapped SKUs exist for storefronts; otherwise an unmapped SKU
+	// is the ERP's own.
+	StrictMappings bool
 }
 
 // BreakerConfig configures a circuit breaker.
@@ -104,11 +107,12 @@ func (c Config) Validate() error {
 
 // Service is the bridge core. It is safe for concurrent use.
 type Service struct {
-	erp    erp.ERP
-	cfg    Config
-	keys   atomic.Pointer[keyring]
-	log    *slog.Logger
-	guards map[Class]*guard
+	erp      erp.ERP
+	cfg      Config
+	keys     atomic.Pointer[keyring]
+	mappings atomic.Pointer[mappingSet]
+	log      *slog.Logger
+	guards   map[Class]*guard
 
 	stock  *cache.Cache[erp.Stock]
 	prices *cache.Cache[pricing]

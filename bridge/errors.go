@@ -30,6 +30,11 @@ const (
 	CodeERPUnavailable        Code = "erp_unavailable"
 	CodeOutcomeUnknown        Code = "outcome_unknown"
 	CodeInternal              Code = "internal"
+	// Admin API codes.
+	CodeConflict             Code = "conflict"              // the resource exists already
+	CodePreconditionFailed   Code = "precondition_failed"   // If-Match names another version
+	CodePreconditionRequired Code = "precondition_required" // a change needs If-Match
+	CodeInvalidMappings      Code = "invalid_mappings"      // an import with refused rows
 )
 
 // Error is the bridge's application error: a code clients can rely on, a detail for
@@ -39,6 +44,7 @@ type Error struct {
 	Detail string
 	Fields []FieldError
 	Lines  []LineProblem
+	Report any   // a report the answer carries (an import's, for invalid_mappings)
 	Err    error // the cause, logged, never shown to clients
 }
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/b2bridge/b2bridge/erp"
 )
 
 // followWindow is how far behind its highest sequence number the follower re-reads:
@@ -16,8 +18,9 @@ const followBatch = 1000
 // follower is the change-log follower's state. last and seen belong to the goroutine
 // running Follow; status is read by Health.
 type follower struct {
-	last int64              // highest sequence number applied
-	seen map[int64]struct{} // applied numbers within the window
+	last   int64              // highest sequence number applied
+	seen   map[int64]struct{} // applied numbers within the window
+	reload bool               // mappings changed and are not reloaded yet
 
 	mu     sync.Mutex
 	status FollowerStatus
@@ -92,6 +95,7 @@ func (s *Service) pollChanges(ctx context.Context) error {
 				continue
 			}
 			s.invalidate(c)
+			f.reload = f.reload || c.Entity == erp.ChangeMappings || c.Entity == erp.ChangeAll
 			f.seen[c.Seq] = struct{}{}
 			f.last = max(f.last, c.Seq)
 		}
@@ -104,6 +108,12 @@ func (s *Service) pollChanges(ctx context.Context) error {
 		if seq <= f.last-followWindow {
 			delete(f.seen, seq)
 		}
+	}
+	if f.reload {
+		if err := s.LoadMappings(ctx); err != nil {
+			return err // f.reload stays set: the next poll tries again
+		}
+		f.reload = false
 	}
 	return nil
 }

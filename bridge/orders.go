@@ -73,22 +73,25 @@ func RequestHash(account string, r OrderRequest) string {
 // the server shutting down cancels a commit in flight. Orders never use the cache, and
 // with the write breaker open they fail fast.
 func (s *Service) PlaceOrder(ctx context.Context, p *Principal, account, key string, r OrderRequest) (Placed, error) {
-	if err := storefront(p, account); err != nil {
+	sc, err := s.scope(p, account)
+	if err != nil {
 		return Placed{}, err
 	}
+	// The reference and hash name the ERP account: addressed by the storefront's customer
+	// id or the ERP's, it is one order.
 	draft := erp.OrderDraft{
-		Account:               account,
-		ExternalRef:           ExternalRef(p.Storefront, account, key),
-		RequestHash:           RequestHash(account, r),
+		Account:               sc.Account,
+		ExternalRef:           ExternalRef(p.Storefront, sc.Account, key),
+		RequestHash:           RequestHash(sc.Account, r),
 		PONumber:              r.PONumber,
 		ShipTo:                r.ShipTo,
 		RequestedDeliveryDate: r.RequestedDeliveryDate,
-		Lines:                 r.Lines,
+		Lines:                 s.draftLines(p, r.Lines),
 		CreditPolicy:          s.cfg.CreditPolicy,
 	}
 	ctx = context.WithoutCancel(ctx)
 	var placed erp.Placement
-	err := s.guards[OrderWrites].run(ctx, func(ctx context.Context) (err error) {
+	err = s.guards[OrderWrites].run(ctx, func(ctx context.Context) (err error) {
 		placed, err = s.erp.PlaceOrder(ctx, draft)
 		return err
 	})
@@ -97,7 +100,7 @@ func (s *Service) PlaceOrder(ctx context.Context, p *Principal, account, key str
 	}
 	if err != nil {
 		s.logOrderError(draft, err)
-		return Placed{}, erpError("place order", err)
+		return Placed{}, erpError("place order", orderedRefusal(err, draft.Lines))
 	}
 	if placed.Order.RequestHash != draft.RequestHash {
 		return Placed{}, Errorf(CodeIdempotencyKeyReused,
@@ -106,7 +109,7 @@ func (s *Service) PlaceOrder(ctx context.Context, p *Principal, account, key str
 	if !placed.Replayed {
 		s.invalidateOrder(placed.Order)
 	}
-	return Placed{Order: placed.Order, Replayed: placed.Replayed}, nil
+	return Placed{Order: orderedOrder(placed.Order), Replayed: placed.Replayed}, nil
 }
 
 // resolve looks up an order whose commit was sent but not confirmed: found, it was
@@ -144,35 +147,50 @@ func (s *Service) logOrderError(d erp.OrderDraft, err error) {
 // Quote simulates the order exactly as PlaceOrder would price and allocate it, reading
 // from the ERP without locks; it books nothing.
 func (s *Service) Quote(ctx context.Context, p *Principal, account string, r OrderRequest) (Quote, error) {
-	if err := storefront(p, account); err != nil {
+	sc, err := s.scope(p, account)
+	if err != nil {
 		return Quote{}, err
 	}
+	lines := s.draftLines(p, r.Lines)
 	var q Quote
-	err := s.guards[PriceReads].run(ctx, func(ctx context.Context) (err error) {
-		q, err = s.erp.Quote(ctx, erp.OrderDraft{Account: account, ShipTo: r.ShipTo, PONumber: r.PONumber,
-			RequestedDeliveryDate: r.RequestedDeliveryDate, Lines: r.Lines, CreditPolicy: s.cfg.CreditPolicy})
+	err = s.guards[PriceReads].run(ctx, func(ctx context.Context) (err error) {
+		q, err = s.erp.Quote(ctx, erp.OrderDraft{Account: sc.Account, ShipTo: r.ShipTo, PONumber: r.PONumber,
+			RequestedDeliveryDate: r.RequestedDeliveryDate, Lines: lines, CreditPolicy: s.cfg.CreditPolicy})
 		return err
 	})
 	if err != nil {
-		return Quote{}, erpError("quote", err)
+		return Quote{}, erpError("quote", orderedRefusal(err, lines))
+	}
+	for i, l := range q.Lines { // into what the storefront ordered
+		if l.OrderedSKU != "" {
+			l.SKU = l.OrderedSKU
+		}
+		f := l.PerUnit()
+		l.Qty, l.Available = l.Qty/f, l.Available/f
+		if l.UnitPrice != nil {
+			u := perOrdered(*l.UnitPrice, f)
+			l.UnitPrice = &u
+		}
+		q.Lines[i] = l
 	}
 	return q, nil
 }
 
 // Order returns one of the account's orders; another account's order is not found.
 func (s *Service) Order(ctx context.Context, p *Principal, account, id string) (Order, error) {
-	if err := storefront(p, account); err != nil {
+	sc, err := s.scope(p, account)
+	if err != nil {
 		return Order{}, err
 	}
 	var o Order
-	err := s.guards[CreditReads].run(ctx, func(ctx context.Context) (err error) {
-		o, err = s.erp.Order(ctx, account, id)
+	err = s.guards[CreditReads].run(ctx, func(ctx context.Context) (err error) {
+		o, err = s.erp.Order(ctx, sc.Account, id)
 		return err
 	})
 	if err != nil {
 		return Order{}, erpError("read order "+id, err)
 	}
-	return o, nil
+	return orderedOrder(o), nil
 }
 
 // Order history page sizes.
@@ -189,7 +207,8 @@ type OrderPage struct {
 
 // Orders lists the account's orders newest first, from an opaque cursor ("" = newest).
 func (s *Service) Orders(ctx context.Context, p *Principal, account, cursor string, limit int) (OrderPage, error) {
-	if err := storefront(p, account); err != nil {
+	sc, err := s.scope(p, account)
+	if err != nil {
 		return OrderPage{}, err
 	}
 	if limit < 1 || limit > MaxOrderPage {
@@ -203,7 +222,7 @@ func (s *Service) Orders(ctx context.Context, p *Principal, account, cursor stri
 	}
 	var orders []Order
 	err = s.guards[CreditReads].run(ctx, func(ctx context.Context) (err error) {
-		orders, err = s.erp.Orders(ctx, account, after, limit+1)
+		orders, err = s.erp.Orders(ctx, sc.Account, after, limit+1)
 		return err
 	})
 	if err != nil {
@@ -214,6 +233,9 @@ func (s *Service) Orders(ctx context.Context, p *Principal, account, cursor stri
 		page.Orders = orders[:limit]
 		last := page.Orders[limit-1]
 		page.NextCursor = encodeCursor(erp.OrderCursor{CreatedAt: last.CreatedAt, ID: last.ID})
+	}
+	for i, o := range page.Orders {
+		page.Orders[i] = orderedOrder(o)
 	}
 	return page, nil
 }

@@ -57,7 +57,8 @@ func rank(s Source) int {
 	return 0
 }
 
-// StockItem is one requested SKU's availability; Stock is nil for an unknown SKU.
+// StockItem is one requested SKU's availability in the storefront's unit; Stock is nil
+// for an unknown SKU.
 type StockItem struct {
 	SKU   string
 	Stock *erp.Stock
@@ -79,20 +80,37 @@ func (s *Service) Availability(ctx context.Context, p *Principal, skus []string,
 	if err := storefront(p, ""); err != nil {
 		return nil, err
 	}
-	results, err := s.stock.GetMany(ctx, skus, s.loadStock)
+	refs := s.refs(p, len(skus), func(i int) string { return skus[i] })
+	keys := skus
+	if refs != nil {
+		keys = make([]string, 0, len(skus))
+		for _, r := range refs {
+			if r.ERPSKU != "" {
+				keys = append(keys, r.ERPSKU)
+			}
+		}
+	}
+	results, err := s.stock.GetMany(ctx, keys, s.loadStock)
 	if err != nil {
 		return nil, erpError("read stock", err)
 	}
 	out := make([]StockItem, len(skus))
-	for i, r := range results {
-		out[i] = StockItem{SKU: skus[i], Freshness: freshness(r.Source, r.AsOf)}
+	for i, sku := range skus {
+		ref := refAt(refs, i, sku)
+		if ref.ERPSKU == "" {
+			out[i] = StockItem{SKU: sku, Freshness: s.unmapped()}
+			continue
+		}
+		r := results[0]
+		results = results[1:]
+		out[i] = StockItem{SKU: sku, Freshness: freshness(r.Source, r.AsOf)}
 		if !r.Found {
 			continue
 		}
-		st := r.Value
+		st := ref.stock(r.Value)
 		if warehouse != "" {
 			st.Warehouses = nil
-			for _, w := range r.Value.Warehouses {
+			for _, w := range ref.stock(r.Value).Warehouses {
 				if w.Warehouse == warehouse {
 					st.Warehouses = append(st.Warehouses, w)
 				}
@@ -101,6 +119,62 @@ func (s *Service) Availability(ctx context.Context, p *Principal, skus []string,
 		out[i].Stock = &st
 	}
 	return out, nil
+}
+
+// refs translates n storefront SKUs; nil when each is the ERP's own in the ERP's unit,
+// the common case, which then allocates nothing.
+func (s *Service) refs(p *Principal, n int, sku func(int) string) []skuRef {
+	var refs []skuRef
+	for i := 0; i < n; i++ {
+		r := s.sku(p, sku(i))
+		if refs == nil {
+			if r.ERPSKU == r.SKU && !r.mapped() {
+				continue
+			}
+			refs = make([]skuRef, n)
+			for j := 0; j < i; j++ {
+				refs[j] = s.sku(p, sku(j))
+			}
+		}
+		refs[i] = r
+	}
+	return refs
+}
+
+// refAt is the i-th SKU as refs translated it.
+func refAt(refs []skuRef, i int, sku string) skuRef {
+	if refs == nil {
+		return skuRef{SKU: sku, ERPSKU: sku, Factor: 1}
+	}
+	return refs[i]
+}
+
+// unmapped is the freshness of an answer the mappings gave alone: a SKU the storefront
+// may not use, as of the mappings' load.
+func (s *Service) unmapped() Freshness {
+	f := Freshness{Source: SourceCache}
+	if set := s.mappings.Load(); set != nil {
+		f.AsOf = set.loadedAt
+	}
+	return f
+}
+
+// stock converts the ERP's stock of an item into the storefront's unit: whole units
+// only, rounded down.
+func (r skuRef) stock(st erp.Stock) erp.Stock {
+	if !r.mapped() {
+		return st
+	}
+	out := erp.Stock{SKU: r.SKU, Unit: r.Unit, Warehouses: make([]erp.WarehouseStock, len(st.Warehouses))}
+	for i, w := range st.Warehouses {
+		out.Warehouses[i] = erp.WarehouseStock{Warehouse: w.Warehouse, Available: w.Available / r.Factor}
+	}
+	if st.NextReceipt != nil {
+		nr := *st.NextReceipt
+		nr.Qty /= r.Factor
+		out.NextReceipt = &nr
+	}
+	return out
 }
 
 // PriceQuery is one line of a price read.
@@ -124,7 +198,7 @@ type PriceLine struct {
 
 // Prices is the account's contract prices for a set of lines.
 type Prices struct {
-	Account  string
+	Scope
 	Currency string
 	Lines    []PriceLine
 	Freshness
@@ -133,29 +207,41 @@ type Prices struct {
 // Prices prices each line for the account as an order placed now would, from cached
 // pricing rules (an order re-reads them inside its transaction).
 func (s *Service) Prices(ctx context.Context, p *Principal, account string, lines []PriceQuery) (Prices, error) {
-	if err := storefront(p, account); err != nil {
+	sc, err := s.scope(p, account)
+	if err != nil {
 		return Prices{}, err
 	}
-	keys := make([]string, len(lines))
+	refs := s.refs(p, len(lines), func(i int) string { return lines[i].SKU })
+	keys := make([]string, 0, len(lines))
 	for i, l := range lines {
-		keys[i] = priceKey(account, l.SKU)
+		if r := refAt(refs, i, l.SKU); r.ERPSKU != "" {
+			keys = append(keys, priceKey(sc.Account, r.ERPSKU))
+		}
 	}
-	results, err := s.prices.GetMany(ctx, keys, s.loadPrices(account))
+	results, err := s.prices.GetMany(ctx, keys, s.loadPrices(sc.Account))
 	if err != nil {
 		return Prices{}, erpError("read prices", err)
 	}
-	out := Prices{Account: account}
-	for i, r := range results {
-		f := freshness(r.Source, r.AsOf)
+	out := Prices{Scope: sc}
+	for i, l := range lines {
+		ref := refAt(refs, i, l.SKU)
+		var f Freshness
+		pl := PriceLine{SKU: ref.SKU, Qty: l.Qty, Problem: CodeUnknownSKU}
+		if ref.ERPSKU == "" {
+			f = s.unmapped()
+		} else {
+			r := results[0]
+			results = results[1:]
+			f = freshness(r.Source, r.AsOf)
+			if r.Found {
+				out.Currency = r.Value.Currency
+				pl = ref.priceLine(r.Value, l.Qty)
+			}
+		}
 		if i == 0 {
 			out.Freshness = f
 		}
 		out.Freshness = older(out.Freshness, f)
-		pl := PriceLine{SKU: lines[i].SKU, Qty: lines[i].Qty, Problem: CodeUnknownSKU}
-		if r.Found {
-			out.Currency = r.Value.Currency
-			pl = priceLine(r.Value, lines[i])
-		}
 		out.Lines = append(out.Lines, pl)
 	}
 	if out.Currency == "" { // no known SKU: the account still has a currency
@@ -168,14 +254,20 @@ func (s *Service) Prices(ctx context.Context, p *Principal, account string, line
 	return out, nil
 }
 
-func priceLine(p pricing, q PriceQuery) PriceLine {
-	pl := PriceLine{SKU: q.SKU, Qty: q.Qty}
-	price, err := p.Item.Pricing.PriceFor(q.Qty, p.Date)
+// priceLine prices qty storefront units: the ERP's price for qty × factor ERP units,
+// times the factor, at the ERP's scale; a break is the storefront quantity that reaches it.
+func (r skuRef) priceLine(p pricing, qty int) PriceLine {
+	pl := PriceLine{SKU: r.SKU, Qty: qty}
+	price, err := p.Item.Pricing.PriceFor(qty*r.Factor, p.Date)
 	if err != nil {
 		pl.Problem = CodePriceUnavailable
 		return pl
 	}
-	pl.UnitPrice, pl.ListPrice = price.Unit, price.List
+	pl.UnitPrice, pl.ListPrice = perOrdered(price.Unit, r.Factor), price.List
+	if price.List != nil && r.Factor > 1 {
+		list := perOrdered(*price.List, r.Factor)
+		pl.ListPrice = &list
+	}
 	switch price.Source {
 	case contracts.SourceAgreement:
 		pl.Agreement = price.Ref
@@ -183,7 +275,7 @@ func priceLine(p pricing, q PriceQuery) PriceLine {
 		pl.PriceList = price.Ref
 	}
 	if price.Source != contracts.SourceList {
-		pl.BreakQty = price.BreakQty
+		pl.BreakQty = (price.BreakQty + r.Factor - 1) / r.Factor
 	}
 	if !price.ValidUntil.IsZero() {
 		v := price.ValidUntil
@@ -195,17 +287,19 @@ func priceLine(p pricing, q PriceQuery) PriceLine {
 // Credit is an account's credit position.
 type Credit struct {
 	erp.Credit
+	Customer string // the storefront's id for the account, if it has one
 	Freshness
 }
 
 // Credit returns the account's credit position.
 func (s *Service) Credit(ctx context.Context, p *Principal, account string) (Credit, error) {
-	if err := storefront(p, account); err != nil {
+	sc, err := s.scope(p, account)
+	if err != nil {
 		return Credit{}, err
 	}
-	r, err := s.credit.Get(ctx, account, s.loadCredit)
+	r, err := s.credit.Get(ctx, sc.Account, s.loadCredit)
 	if err != nil {
 		return Credit{}, erpError("read credit", err)
 	}
-	return Credit{Credit: r.Value, Freshness: freshness(r.Source, r.AsOf)}, nil
+	return Credit{Credit: r.Value, Customer: sc.Customer, Freshness: freshness(r.Source, r.AsOf)}, nil
 }

@@ -32,6 +32,8 @@ func BenchmarkCachedReads(b *testing.B) {
 		{"availability", app.Handler(), "/v1/availability?sku=BRG-00001"},
 		{"availability_3skus", app.Handler(), "/v1/availability?sku=BRG-00001&sku=BRG-00002&sku=BRG-00003"},
 		{"prices", app.Handler(), "/v1/accounts/" + account + "/prices?sku=BRG-00001&qty=1"},
+		{"availability_box", app.Handler(), "/v1/availability?sku=BRG-00001-BOX12"},
+		{"prices_box", app.Handler(), "/v1/accounts/" + account + "/prices?sku=BRG-00001-BOX12&qty=1"},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			var ctx fasthttp.RequestCtx

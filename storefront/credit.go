@@ -8,6 +8,7 @@ import (
 
 type creditResponse struct {
 	Account   string        `json:"account"`
+	Customer  string        `json:"customer,omitempty"`
 	Currency  string        `json:"currency"`
 	Limit     string        `json:"limit"`
 	Exposure  string        `json:"exposure"`
@@ -24,7 +25,7 @@ func (h handlers) credit(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(creditResponse{Account: cr.Account, Currency: cr.Currency, Limit: cr.Limit.String(),
+	return c.JSON(creditResponse{Account: cr.Account, Customer: cr.Customer, Currency: cr.Currency, Limit: cr.Limit.String(),
 		Exposure: cr.Exposure.String(), Available: cr.Available().String(), OnHold: cr.OnHold, Terms: cr.Terms,
 		Source: cr.Source, AsOf: rfc3339(cr.AsOf)})
 }

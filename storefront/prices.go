@@ -11,6 +11,7 @@ import (
 
 type pricesResponse struct {
 	Account  string        `json:"account"`
+	Customer string        `json:"customer,omitempty"`
 	Currency string        `json:"currency"`
 	Lines    []priceLine   `json:"lines"`
 	Source   bridge.Source `json:"source"`
@@ -55,7 +56,7 @@ func (h handlers) prices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp := pricesResponse{Account: prices.Account, Currency: prices.Currency, Source: prices.Source,
+	resp := pricesResponse{Account: prices.Account, Customer: prices.Customer, Currency: prices.Currency, Source: prices.Source,
 		AsOf: rfc3339(prices.AsOf), Lines: make([]priceLine, len(prices.Lines))}
 	for i, l := range prices.Lines {
 		out := priceLine{SKU: l.SKU, Qty: l.Qty, Error: l.Problem}

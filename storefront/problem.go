@@ -32,6 +32,10 @@ var statuses = map[bridge.Code]int{
 	bridge.CodeERPUnavailable:        http.StatusServiceUnavailable,
 	bridge.CodeOutcomeUnknown:        http.StatusServiceUnavailable,
 	bridge.CodeInternal:              http.StatusInternalServerError,
+	bridge.CodeConflict:              http.StatusConflict,
+	bridge.CodePreconditionFailed:    http.StatusPreconditionFailed,
+	bridge.CodePreconditionRequired:  http.StatusPreconditionRequired,
+	bridge.CodeInvalidMappings:       http.StatusUnprocessableEntity,
 }
 
 // Codes for failures Fiber reports before a handler runs.
@@ -53,6 +57,7 @@ type problem struct {
 	Code      bridge.Code   `json:"code"`
 	Errors    []fieldError  `json:"errors,omitempty"`
 	Lines     []lineProblem `json:"lines,omitempty"`
+	Report    any           `json:"report,omitempty"`
 	RequestID string        `json:"request_id,omitempty"`
 }
 
@@ -79,7 +84,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		var fe *fiber.Error
 		switch {
 		case errors.As(err, &be):
-			p.Code, p.Detail = be.Code, be.Detail
+			p.Code, p.Detail, p.Report = be.Code, be.Detail, be.Report
 			for _, f := range be.Fields {
 				p.Errors = append(p.Errors, fieldError(f))
 			}

@@ -19,6 +19,9 @@ const (
 	MaxBodyBytes = 256 << 10 // an order of MaxLines lines fits many times over
 	MaxLines     = 200       // lines of one order, quote or price read
 	MaxSKUs      = 100       // SKUs of one availability read
+	// MaxRequestBytes is the server's body limit: the largest body any route takes (an
+	// admin's CSV import). Storefront routes hold theirs to MaxBodyBytes.
+	MaxRequestBytes = 32 << 20
 )
 
 // New returns the Fiber app with the storefront API mounted at /v1. The caller adds ops
@@ -26,7 +29,7 @@ const (
 func New(svc *bridge.Service, log *slog.Logger) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:   "b2bridge",
-		BodyLimit: MaxBodyBytes,
+		BodyLimit: MaxRequestBytes,
 		// A connection that never sends a request holds up a graceful shutdown until this
 		// expires; 5s reads any request we accept (≤ 256 KiB) many times over.
 		ReadTimeout:           5 * time.Second,

@@ -19,7 +19,8 @@ import (
 	"github.com/b2bridge/b2bridge/storefront"
 )
 
-// mockApp serves the API over an ERP mock that answers only the key list: any other ERP
+// mockApp serves the API over an ERP mock that answers only the key list and (empty)
+// mappings: any other ERP
 // call panics, which the app turns into a 500 that fails the test.
 func mockApp(t *testing.T) *fiber.App {
 	t.Helper()
@@ -29,6 +30,7 @@ func mockApp(t *testing.T) *fiber.App {
 		{Hash: erp.HashKey("south"), Storefront: "south", Accounts: []string{"B1"}},
 		{Hash: erp.HashKey("admin"), Admin: true},
 	}, nil).Once()
+	m.EXPECT().Mappings(mock.Anything, mock.Anything).Return(nil, nil).Twice() // SKUs and customers
 	return newApp(t, m)
 }
 
@@ -39,6 +41,9 @@ func newApp(t testing.TB, e erp.ERP) *fiber.App {
 		t.Fatal(err)
 	}
 	if err := svc.LoadKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadMappings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return storefront.New(svc, nil)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/go-playground/validator/v10"
@@ -31,6 +32,9 @@ func newValidator() *validator.Validate {
 func decodeJSON(c *fiber.Ctx, v any) error {
 	if !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
 		return invalid("body", "Content-Type must be application/json")
+	}
+	if len(c.Body()) > MaxBodyBytes { // the server's own limit is an admin import's
+		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "request body over "+strconv.Itoa(MaxBodyBytes)+" bytes")
 	}
 	if err := json.Unmarshal(c.Body(), v); err != nil {
 		var te *json.UnmarshalTypeError
