@@ -78,3 +78,51 @@ func emptyPostgresSchema(t *testing.T, password string) string {
 	u.User = url.UserPassword(u.User.Username(), password) // trust auth ignores it
 	return u.String()
 }
+
+// The mapping commands for scripts: export, edit, dry run, import, against the
+// configured ERP, with the same report and all-or-nothing rule as the admin API.
+func TestMappingCommands(t *testing.T) {
+	eachERP(t, func(t *testing.T, e *erpTarget) {
+		run := func(wantOK bool, args ...string) string {
+			t.Helper()
+			cmd := exec.Command(binary, args...)
+			cmd.Env = append(append(os.Environ(), e.env...), "B2BRIDGE_DATA="+e.dir)
+			out, err := cmd.Output()
+			if (err == nil) != wantOK {
+				t.Fatalf("b2bridge %s: err %v, want ok %v:\n%s", strings.Join(args, " "), err, wantOK, out)
+			}
+			return string(out)
+		}
+		file := filepath.Join(t.TempDir(), "customers.csv")
+		run(true, "mapping", "export", "--data", e.dir, "--kind", "customers", file)
+		exported, err := os.ReadFile(file)
+		if err != nil || !strings.Contains(string(exported), "north-shop,acme-gmbh,C1001,") {
+			t.Fatalf("export: %s %v", exported, err)
+		}
+		edited := string(exported) + "north-shop,zeta-kg,C1005,\n"
+		if err := os.WriteFile(file, []byte(edited), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := run(true, "mapping", "import", "--data", e.dir, "--kind", "customers", "--dry-run", file); !strings.Contains(out, `"created": 1`) {
+			t.Errorf("dry run:\n%s", out)
+		}
+		if got := run(true, "mapping", "export", "--data", e.dir, "--kind", "customers", "-"); got != string(exported) {
+			t.Errorf("a dry run changed the mappings:\n%s", got)
+		}
+		if out := run(true, "mapping", "import", "--data", e.dir, "--kind", "customers", file); !strings.Contains(out, `"created": 1`) {
+			t.Errorf("import:\n%s", out)
+		}
+		if err := os.WriteFile(file, []byte(edited+"north-shop,ghost,C9999,\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if out := run(false, "mapping", "import", "--data", e.dir, "--kind", "customers", file); !strings.Contains(out, `"line": 6`) ||
+			!strings.Contains(out, "unknown ERP account") {
+			t.Errorf("import with an unknown account:\n%s", out)
+		}
+		var n int
+		e.queryRow(t, `SELECT COUNT(*) FROM mapping_audit WHERE source = 'cli' AND actor LIKE 'cli%'`, nil, &n)
+		if n != 1 {
+			t.Errorf("%d audit entries from the command line, want 1", n)
+		}
+	})
+}

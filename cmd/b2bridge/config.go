@@ -46,8 +46,17 @@ type Config struct {
 	ERP ERPConfig `yaml:"erp"`
 	// Embedded configures the embedded ERP.
 	Embedded EmbeddedConfig `yaml:"embedded"`
+	// Mappings configures how storefront identifiers map onto the ERP's.
+	Mappings MappingsConfig `yaml:"mappings"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+}
+
+// MappingsConfig configures the mappings.
+type MappingsConfig struct {
+	// Strict: only mapped SKUs exist for storefronts; otherwise a SKU without a mapping
+	// is the ERP's own, in the ERP's unit.
+	Strict bool `yaml:"strict"`
 }
 
 // BreakerConfig configures a circuit breaker.
@@ -122,6 +131,7 @@ func (c Config) bridge() bridge.Config {
 		Breaker:          bridge.BreakerConfig(c.Breaker),
 		Cache:            bridge.CacheConfig(c.Cache),
 		FollowInterval:   c.FollowInterval,
+		StrictMappings:   c.Mappings.Strict,
 	}
 }
 
@@ -167,6 +177,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			}
 			*p = n
 		}
+	}
+	if v := getenv("B2BRIDGE_MAPPINGS_STRICT"); v != "" {
+		strict, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("B2BRIDGE_MAPPINGS_STRICT: %w", err)
+		}
+		c.Mappings.Strict = strict
 	}
 	dur := map[string]*time.Duration{
 		"B2BRIDGE_READ_TIMEOUT":       &c.ReadTimeout,

@@ -24,6 +24,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/b2bridge/b2bridge/admin"
 	"github.com/b2bridge/b2bridge/bridge"
 	"github.com/b2bridge/b2bridge/erp/embedded"
 	"github.com/b2bridge/b2bridge/erp/sqlerp"
@@ -45,6 +46,8 @@ const usage = `usage:
   b2bridge serve [--config FILE] [--addr HOST:PORT] [--data DIR] [--erp-dsn DSN]
   b2bridge erp migrate [--data DIR] [--dsn DSN]
   b2bridge erp seed [--data DIR] [--dsn DSN] [--items N] [--accounts N] [--seed N] [--if-empty]
+  b2bridge mapping export --kind skus|customers|regions [--data DIR] [--dsn DSN] FILE|-
+  b2bridge mapping import --kind skus|customers|regions [--dry-run] [--data DIR] [--dsn DSN] FILE|-
   b2bridge healthcheck [--url URL]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -58,6 +61,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return erpMigrate(ctx, args[2:], stdout)
 	case cmd == "erp seed":
 		return erpSeed(ctx, args[2:], stdout)
+	case cmd == "mapping export":
+		return mappingExport(ctx, args[2:], stdout)
+	case cmd == "mapping import":
+		return mappingImport(ctx, args[2:], os.Stdin, stdout)
 	case args[0] == "healthcheck":
 		return healthcheck(ctx, args[1:], stderr)
 	}
@@ -154,12 +161,16 @@ func (m *Main) Run(ctx context.Context) error {
 		m.erp.Close()
 		return fmt.Errorf("load API keys: %w", err)
 	}
+	if err := m.svc.LoadMappings(ctx); err != nil {
+		m.erp.Close()
+		return err
+	}
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopFollow = stop
 	go m.svc.Follow(followCtx)
 	m.app = storefront.New(m.svc, m.Log)
 	addOps(m.app, m.svc)
-	addAdmin(m.app, m.svc, m.erp.Faults)
+	addFaults(admin.Mount(m.app, m.svc), m.erp.Faults)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		m.erp.Close()
@@ -251,12 +262,14 @@ func printCredentials(w io.Writer, c *embedded.Credentials, dir string) {
 // erpAdmin is what the erp subcommands share: the data directory and the ERP's DSN.
 type erpAdmin struct {
 	data, dsn string
+	fs        *flag.FlagSet
 }
 
 // parse parses an erp subcommand's flags (--data, --dsn and those extra adds); the DSN
 // defaults to B2BRIDGE_ERP_DSN, then to the embedded ERP in --data.
 func (a *erpAdmin) parse(name string, args []string, extra func(*flag.FlagSet)) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	a.fs = fs
 	fs.StringVar(&a.data, "data", DefaultConfig().Data, "data directory: the embedded ERP, and where demo credentials are written")
 	fs.StringVar(&a.dsn, "dsn", os.Getenv("B2BRIDGE_ERP_DSN"), "ERP interface schema: sqlite:PATH, postgres://... or oracle://... (default: the embedded ERP in --data)")
 	if extra != nil {

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strings"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/b2bridge/b2bridge/bridge"
@@ -30,30 +28,8 @@ func addOps(app *fiber.App, svc *bridge.Service) {
 	})
 }
 
-// addAdmin mounts /admin/v1 for admin keys: breakers, caches and the embedded ERP's
-// fault injection.
-func addAdmin(app *fiber.App, svc *bridge.Service, faults *embedded.Faults) {
-	admin := app.Group("/admin/v1", func(c *fiber.Ctx) error {
-		key, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
-		p, err := svc.Authenticate(strings.TrimSpace(key))
-		if err != nil {
-			return err
-		}
-		if !p.Admin {
-			return bridge.Errorf(bridge.CodeForbidden, "an admin key is required")
-		}
-		return c.Next()
-	})
-	admin.Get("/breakers", func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"breakers": svc.Health().Breakers})
-	})
-	admin.Get("/cache", func(c *fiber.Ctx) error {
-		return c.JSON(fiber.Map{"caches": svc.CacheStats()})
-	})
-	admin.Delete("/cache", func(c *fiber.Ctx) error {
-		svc.PurgeCaches()
-		return c.SendStatus(fiber.StatusNoContent)
-	})
+// addFaults adds the embedded ERP's fault injection to the admin API.
+func addFaults(admin fiber.Router, faults *embedded.Faults) {
 	admin.Get("/faults", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"faults": faults.List()})
 	})

@@ -1,0 +1,65 @@
+// Package admin is the admin REST API for ERP admins and SREs on Fiber, at /admin/v1:
+// mappings (CRUD with ETags, CSV import and export, the audit trail), caches and
+// breakers. It authenticates admin keys itself; errors are problem+json through the
+// app's error handler, like the storefront API's.
+package admin
+
+import (
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/b2bridge/b2bridge/bridge"
+)
+
+// MaxImportBytes bounds a CSV import: 100,000 SKU mappings take about 6 MB.
+const MaxImportBytes = 32 << 20
+
+const principalKey = "admin_principal"
+
+// Mount adds /admin/v1 to the app and returns its group, so that the server can add
+// routes of its own (the embedded ERP's faults) behind the same admin authentication.
+func Mount(app *fiber.App, svc *bridge.Service) fiber.Router {
+	g := app.Group("/admin/v1", func(c *fiber.Ctx) error {
+		key, _ := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+		p, err := svc.Authenticate(strings.TrimSpace(key))
+		if err != nil {
+			return err
+		}
+		if !p.Admin {
+			return bridge.Errorf(bridge.CodeForbidden, "an admin key is required")
+		}
+		c.Locals(principalKey, p)
+		return c.Next()
+	})
+	g.Get("/breakers", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"breakers": svc.Health().Breakers})
+	})
+	g.Get("/cache", func(c *fiber.Ctx) error {
+		return c.JSON(fiber.Map{"caches": svc.CacheStats()})
+	})
+	g.Delete("/cache", func(c *fiber.Ctx) error {
+		svc.PurgeCaches()
+		return c.SendStatus(fiber.StatusNoContent)
+	})
+	h := mappings{svc: svc}
+	g.Get("/mappings/audit", h.audit)
+	g.Get("/mappings/:kind", h.list)
+	g.Post("/mappings/:kind", h.create)
+	g.Put("/mappings/:kind", h.importCSV)
+	g.Get("/mappings/:kind/:key", h.get)
+	g.Put("/mappings/:kind/:key", h.update)
+	g.Delete("/mappings/:kind/:key", h.delete)
+	return g
+}
+
+func principal(c *fiber.Ctx) *bridge.Principal {
+	p, _ := c.Locals(principalKey).(*bridge.Principal)
+	return p
+}
+
+// invalid is a 400 naming the offending field.
+func invalid(field, reason string) error {
+	return &bridge.Error{Code: bridge.CodeInvalidRequest, Detail: field + " " + reason,
+		Fields: []bridge.FieldError{{Field: field, Reason: reason}}}
+}
