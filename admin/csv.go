@@ -158,7 +158,6 @@ func ReadCSV(kind bridge.MappingKind, r io.Reader) ([]bridge.Mapping, []int, []R
 		if errors.Is(err, io.EOF) {
 			break
 		}
-		line, _ := cr.FieldPos(0)
 		var pe *csv.ParseError
 		if errors.As(err, &pe) {
 			refused = append(refused, RowRefusal{pe.StartLine, "bad CSV: " + pe.Err.Error() + "; the rest of the file was not read"})
@@ -167,6 +166,7 @@ func ReadCSV(kind bridge.MappingKind, r io.Reader) ([]bridge.Mapping, []int, []R
 		if err != nil {
 			return nil, nil, nil, err
 		}
+		line, _ := cr.FieldPos(0) // only after a record was read: FieldPos panics otherwise
 		m, reason := row(kind, rec, index, len(header))
 		if reason != "" {
 			refused = append(refused, RowRefusal{line, reason})

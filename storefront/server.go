@@ -40,7 +40,7 @@ func New(svc *bridge.Service, log *slog.Logger) *fiber.App {
 		JSONEncoder:           json.Marshal, // goccy/go-json: measured faster than encoding/json here
 		JSONDecoder:           json.Unmarshal,
 	})
-	app.Use(recover.New())
+	app.Use(recover.New(), secureHeaders)
 	v1 := app.Group("/v1", authenticate(svc))
 	h := handlers{svc: svc}
 	v1.Get("/availability", h.availability)
@@ -75,4 +75,13 @@ func rfc3339(t time.Time) string {
 	s := t.UTC().Format(time.RFC3339Nano)
 	lastStamp.Store(&stamp{t: t, s: s})
 	return s
+}
+
+// secureHeaders marks every answer, errors included, as one that no cache may keep (each
+// depends on the caller's key, and account answers hold a buyer's prices and credit) and
+// whose type a browser must not guess. Fiber sends no Server banner unless configured.
+func secureHeaders(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+	return c.Next()
 }

@@ -145,7 +145,16 @@ func TestBadInputIsRefusedBeforeTheERP(t *testing.T) {
 		{"Idempotency-Key too long", "POST", "/v1/accounts/B1/orders", cartJSON, []string{"Idempotency-Key", long}, 400, "invalid_request", "Idempotency-Key"},
 		{"no lines", "POST", "/v1/accounts/B1/orders", `{"lines":[]}`, []string{"Idempotency-Key", "k"}, 400, "invalid_request", "lines"},
 		{"zero quantity", "POST", "/v1/accounts/B1/orders", `{"lines":[{"sku":"A","qty":1},{"sku":"B","qty":0}]}`, []string{"Idempotency-Key", "k"}, 400, "invalid_request", "lines[1].qty"},
-		{"fractional quantity", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1.5}]}`, nil, 400, "invalid_request", "lines.qty"},
+		{"fractional quantity", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1.5}]}`, nil, 400, "invalid_request", "lines[0].qty"},
+		{"quantity out of range", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1},{"sku":"A","qty":99999999999999999999}]}`, nil, 400, "invalid_request", "lines[1].qty"},
+		{"misspelt field", "POST", "/v1/accounts/B1/orders", `{"po_numbr":"PO-1","lines":[{"sku":"A","qty":1}]}`, []string{"Idempotency-Key", "k"}, 400, "invalid_request", "po_numbr"},
+		{"unknown line field", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1},{"sku":"B","qty":1,"price":"1"}]}`, nil, 400, "invalid_request", "lines[1].price"},
+		{"lines twice", "POST", "/v1/accounts/B1/orders", `{"lines":[{"sku":"A","qty":1}],"lines":[{"sku":"B","qty":9}]}`, []string{"Idempotency-Key", "k"}, 400, "invalid_request", "lines"},
+		{"trailing data", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1}]} {"lines":[]}`, nil, 400, "invalid_request", "body"},
+		{"wrong type", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":7,"qty":1}]}`, nil, 400, "invalid_request", "lines[0].sku"},
+		{"null lines", "POST", "/v1/accounts/B1/quotes", `{"lines":null}`, nil, 400, "invalid_request", "lines"},
+		{"not an object", "POST", "/v1/accounts/B1/quotes", `[1,2]`, nil, 400, "invalid_request", "body"},
+		{"bad decimal", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1,"unit_price":"1,50"}]}`, nil, 400, "invalid_request", "lines[0].unit_price"},
 		{"negative unit price", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1,"unit_price":"-1"}]}`, nil, 400, "invalid_request", "lines[0].unit_price"},
 		{"bad date", "POST", "/v1/accounts/B1/quotes", `{"requested_delivery_date":"tomorrow","lines":[{"sku":"A","qty":1}]}`, nil, 400, "invalid_request", "requested_delivery_date"},
 		{"not JSON", "POST", "/v1/accounts/B1/quotes", `{"lines":`, nil, 400, "invalid_request", "body"},
@@ -221,5 +230,18 @@ func TestOrderFlowOnTheEmbeddedERP(t *testing.T) {
 	credit := do(t, app, "GET", "/v1/accounts/"+acct+"/credit", key, "")
 	if credit.status != 200 || credit.body["currency"] == nil || credit.body["available"] == nil {
 		t.Errorf("credit: %d %v", credit.status, credit.body)
+	}
+}
+
+// Every answer, an error too, says no cache may keep it and no browser may sniff it,
+// and names no server software.
+func TestSecureHeaders(t *testing.T) {
+	app := mockApp(t)
+	for _, path := range []string{"/v1/accounts/A1/credit", "/v1/availability", "/healthz", "/nowhere"} {
+		got := do(t, app, "GET", path, "", "")
+		if got.header.Get("Cache-Control") != "no-store" || got.header.Get("X-Content-Type-Options") != "nosniff" ||
+			got.header.Get("Server") != "" {
+			t.Errorf("GET %s: %d %v", path, got.status, got.header)
+		}
 	}
 }

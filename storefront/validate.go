@@ -28,7 +28,8 @@ func newValidator() *validator.Validate {
 	return v
 }
 
-// decodeJSON reads a JSON body into v and validates it, naming every offending field.
+// decodeJSON reads a JSON body into v (a pointer to a struct) strictly and validates it,
+// naming the offending field. Every JSON body of the API goes through it.
 func decodeJSON(c *fiber.Ctx, v any) error {
 	if !strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON) {
 		return invalid("body", "Content-Type must be application/json")
@@ -36,11 +37,10 @@ func decodeJSON(c *fiber.Ctx, v any) error {
 	if len(c.Body()) > MaxBodyBytes { // the server's own limit is an admin import's
 		return fiber.NewError(fiber.StatusRequestEntityTooLarge, "request body over "+strconv.Itoa(MaxBodyBytes)+" bytes")
 	}
-	if err := json.Unmarshal(c.Body(), v); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return invalid(te.Field, "must be a JSON "+te.Type.Kind().String())
-		}
+	if err := checkJSON(c.Body(), reflect.TypeOf(v).Elem()); err != nil {
+		return err
+	}
+	if err := json.Unmarshal(c.Body(), v); err != nil { // checkJSON let through only what decodes
 		return invalid("body", "not valid JSON: "+err.Error())
 	}
 	return validateStruct(v)

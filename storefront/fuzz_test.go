@@ -1,0 +1,75 @@
+package storefront_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+
+	"github.com/b2bridge/b2bridge/erp"
+	"github.com/b2bridge/b2bridge/erp/erpmock"
+	"github.com/b2bridge/b2bridge/storefront"
+)
+
+// FuzzCart sends arbitrary bodies to the quote route of the real app. Nothing may panic
+// (a panic is a 500), every answer is 200 or a 4xx problem, and whatever reaches the ERP
+// is a cart the API promises to check: 1 to MaxLines lines, each with a SKU and a
+// positive quantity. Seeds cover the shapes the decoder refuses.
+func FuzzCart(f *testing.F) {
+	for _, seed := range []string{
+		cartJSON,
+		`{"po_number":"PO-1","ship_to":"S1","requested_delivery_date":"2026-12-01","lines":[{"sku":"A","qty":2,"unit_price":"12.50"}]}`,
+		`{"lines":[{"sku":"A","qty":1}],"lines":[{"sku":"B","qty":2}]}`,
+		`{"po_numbr":"x","lines":[{"sku":"A","qty":1}]}`,
+		`{"lines":[{"sku":"A","qty":-1}]}`,
+		`{"lines":[{"sku":"A","qty":1e3}]}`,
+		`{"lines":[{"sku":"A","qty":99999999999999999999}]}`,
+		`{"lines":[{"sku":"","qty":1}]}`,
+		`{"lines":[{"sku":"A","qty":1,"unit_price":1.5}]}`,
+		`{"lines":[{"sku":"A","qty":1,"unit_price":"1e400"}]}`,
+		`{"lines":[]} trailing`,
+		`{"lines":null}`,
+		`[]`, `null`, `"x"`, `{`, ``,
+		`{"lines":[{"sku":"A\u0000","qty":1}]}`,
+	} {
+		f.Add(seed)
+	}
+	m := erpmock.NewERP(f)
+	m.EXPECT().APIKeys(mock.Anything).Return([]erp.APIKey{{Hash: erp.HashKey("k"), Storefront: "s", Accounts: []string{"A1"}}}, nil).Once()
+	m.EXPECT().Mappings(mock.Anything, mock.Anything).Return(nil, nil).Twice()
+	var violation atomic.Pointer[string] // what the ERP was sent that it must never be
+	m.EXPECT().Quote(mock.Anything, mock.Anything).RunAndReturn(func(_ context.Context, d erp.OrderDraft) (erp.Quote, error) {
+		if len(d.Lines) < 1 || len(d.Lines) > storefront.MaxLines {
+			v := fmt.Sprintf("a cart of %d lines", len(d.Lines))
+			violation.Store(&v)
+		}
+		for _, l := range d.Lines {
+			if l.SKU == "" || l.Qty < 1 || l.Qty > 1_000_000 {
+				v := fmt.Sprintf("a line %+v", l)
+				violation.Store(&v)
+			}
+		}
+		return erp.Quote{Currency: "EUR"}, nil
+	}).Maybe()
+	app := newApp(f, m)
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest("POST", "/v1/accounts/A1/quotes", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer k")
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if v := violation.Swap(nil); v != nil {
+			t.Errorf("body %q reached the ERP as %s", body, *v)
+		}
+		if resp.StatusCode != 200 && (resp.StatusCode < 400 || resp.StatusCode > 499) {
+			t.Errorf("body %q: status %d", body, resp.StatusCode)
+		}
+	})
+}
