@@ -35,6 +35,7 @@ const (
 	CodePreconditionFailed   Code = "precondition_failed"   // If-Match names another version
 	CodePreconditionRequired Code = "precondition_required" // a change needs If-Match
 	CodeInvalidMappings      Code = "invalid_mappings"      // an import with refused rows
+	CodeRateLimited          Code = "rate_limited"          // over a storefront's rate limit
 )
 
 // Error is the bridge's application error: a code clients can rely on, a detail for

@@ -2,11 +2,13 @@ package storefront_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
 	"github.com/b2bridge/b2bridge/erp/embedded/embeddedtest"
+	"github.com/b2bridge/b2bridge/storefront"
 )
 
 // BenchmarkCachedReads measures the storefront's cached read path in process (no
@@ -22,7 +24,9 @@ func BenchmarkCachedReads(b *testing.B) {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(body)
 	})
-	app := newApp(b, e)
+	// The limiter runs, with limits the benchmark never reaches.
+	app := newAppLimited(b, e, storefront.RateLimits{Reads: 1 << 30, Writes: 1 << 30, Window: time.Minute})
+	unlimited := newAppLimited(b, e, storefront.RateLimits{Window: time.Minute})
 	for _, bc := range []struct {
 		name string
 		h    fasthttp.RequestHandler
@@ -30,6 +34,7 @@ func BenchmarkCachedReads(b *testing.B) {
 	}{
 		{"bare", bare.Handler(), "/"},
 		{"availability", app.Handler(), "/v1/availability?sku=BRG-00001"},
+		{"availability_unlimited", unlimited.Handler(), "/v1/availability?sku=BRG-00001"},
 		{"availability_3skus", app.Handler(), "/v1/availability?sku=BRG-00001&sku=BRG-00002&sku=BRG-00003"},
 		{"prices", app.Handler(), "/v1/accounts/" + account + "/prices?sku=BRG-00001&qty=1"},
 		{"availability_box", app.Handler(), "/v1/availability?sku=BRG-00001-BOX12"},
@@ -48,6 +53,9 @@ func BenchmarkCachedReads(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				ctx.Response.Reset()
 				bc.h(&ctx)
+			}
+			if ctx.Response.StatusCode() != 200 {
+				b.Fatalf("%s: ended with %d %s", bc.path, ctx.Response.StatusCode(), ctx.Response.Body())
 			}
 		})
 	}

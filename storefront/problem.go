@@ -36,6 +36,7 @@ var statuses = map[bridge.Code]int{
 	bridge.CodePreconditionFailed:    http.StatusPreconditionFailed,
 	bridge.CodePreconditionRequired:  http.StatusPreconditionRequired,
 	bridge.CodeInvalidMappings:       http.StatusUnprocessableEntity,
+	bridge.CodeRateLimited:           http.StatusTooManyRequests,
 }
 
 // Codes for failures Fiber reports before a handler runs.

@@ -24,9 +24,9 @@ const (
 	MaxRequestBytes = 32 << 20
 )
 
-// New returns the Fiber app with the storefront API mounted at /v1. The caller adds ops
-// and admin routes and listens.
-func New(svc *bridge.Service, log *slog.Logger) *fiber.App {
+// New returns the Fiber app with the storefront API mounted at /v1, each route class
+// behind its rate limit. The caller adds ops and admin routes and listens.
+func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 	app := fiber.New(fiber.Config{
 		AppName:   "b2bridge",
 		BodyLimit: MaxRequestBytes,
@@ -43,13 +43,14 @@ func New(svc *bridge.Service, log *slog.Logger) *fiber.App {
 	app.Use(recover.New(), secureHeaders)
 	v1 := app.Group("/v1", authenticate(svc))
 	h := handlers{svc: svc}
-	v1.Get("/availability", h.availability)
-	v1.Get("/accounts/:account/prices", h.prices)
-	v1.Get("/accounts/:account/credit", h.credit)
-	v1.Post("/accounts/:account/quotes", h.quote)
-	v1.Post("/accounts/:account/orders", h.placeOrder)
-	v1.Get("/accounts/:account/orders", h.listOrders)
-	v1.Get("/accounts/:account/orders/:id", h.getOrder)
+	reads, writes := rateLimit("read", limits.Reads, limits), rateLimit("write", limits.Writes, limits)
+	v1.Get("/availability", reads, h.availability)
+	v1.Get("/accounts/:account/prices", reads, h.prices)
+	v1.Get("/accounts/:account/credit", reads, h.credit)
+	v1.Post("/accounts/:account/quotes", writes, h.quote)
+	v1.Post("/accounts/:account/orders", writes, h.placeOrder)
+	v1.Get("/accounts/:account/orders", reads, h.listOrders)
+	v1.Get("/accounts/:account/orders/:id", reads, h.getOrder)
 	return app
 }
 

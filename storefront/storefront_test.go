@@ -3,11 +3,13 @@ package storefront_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/stretchr/testify/mock"
@@ -36,6 +38,11 @@ func mockApp(t *testing.T) *fiber.App {
 
 func newApp(t testing.TB, e erp.ERP) *fiber.App {
 	t.Helper()
+	return newAppLimited(t, e, storefront.DefaultRateLimits)
+}
+
+func newAppLimited(t testing.TB, e erp.ERP, limits storefront.RateLimits) *fiber.App {
+	t.Helper()
 	svc, err := bridge.New(e, bridge.DefaultConfig, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +53,7 @@ func newApp(t testing.TB, e erp.ERP) *fiber.App {
 	if err := svc.LoadMappings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return storefront.New(svc, nil)
+	return storefront.New(svc, nil, limits)
 }
 
 type response struct {
@@ -243,5 +250,37 @@ func TestSecureHeaders(t *testing.T) {
 			got.header.Get("Server") != "" {
 			t.Errorf("GET %s: %d %v", path, got.status, got.header)
 		}
+	}
+}
+
+// Rate limits count per storefront and route class: past the limit a read is 429
+// rate_limited with Retry-After and the RateLimit fields, while writes and another
+// storefront's reads go on.
+func TestRateLimitsPerStorefrontAndClass(t *testing.T) {
+	e := embeddedtest.Open(t)
+	svc, err := bridge.New(e, bridge.DefaultConfig, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app := storefront.New(svc, nil, storefront.RateLimits{Reads: 3, Writes: 2, Window: time.Minute})
+	north, south := e.Credentials.Storefronts[0], e.Credentials.Storefronts[1]
+	for i := 1; i <= 4; i++ {
+		got := do(t, app, "GET", "/v1/availability?sku=BRG-00001", north.Key, "")
+		switch {
+		case i <= 3 && (got.status != 200 || got.header.Get("X-RateLimit-Remaining") != fmt.Sprint(3-i) || got.header.Get("X-RateLimit-Limit") != "3"):
+			t.Errorf("read %d: %d %v", i, got.status, got.header)
+		case i == 4 && (got.status != 429 || got.body["code"] != "rate_limited" || got.header.Get("Retry-After") == "" ||
+			got.header.Get("RateLimit-Remaining") != "0" || got.header.Get("RateLimit-Limit") != "3"):
+			t.Errorf("read %d past the limit: %d %v %v", i, got.status, got.header, got.body)
+		}
+	}
+	if got := do(t, app, "GET", "/v1/availability?sku=BRG-00001", south.Key, ""); got.status != 200 {
+		t.Errorf("another storefront's read: %d", got.status)
+	}
+	if got := do(t, app, "POST", "/v1/accounts/"+north.Accounts[0]+"/quotes", north.Key, cartJSON); got.status != 200 {
+		t.Errorf("a write while reads are limited: %d %v", got.status, got.body)
 	}
 }

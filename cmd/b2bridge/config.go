@@ -15,6 +15,7 @@ import (
 	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/embedded"
 	"github.com/b2bridge/b2bridge/erp/sqlerp"
+	"github.com/b2bridge/b2bridge/storefront"
 )
 
 // Config is everything b2bridge serve reads: defaults, then the YAML file (--config),
@@ -48,8 +49,20 @@ type Config struct {
 	Embedded EmbeddedConfig `yaml:"embedded"`
 	// Mappings configures how storefront identifiers map onto the ERP's.
 	Mappings MappingsConfig `yaml:"mappings"`
+	// RateLimit bounds each storefront's requests per route class.
+	RateLimit RateLimitConfig `yaml:"rate_limit"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
+}
+
+// RateLimitConfig bounds each storefront's requests per route class over a sliding
+// window; 0 is unlimited. RedisURL (redis://host:6379/0) shares the counts between
+// replicas; without it each replica counts alone.
+type RateLimitConfig struct {
+	Reads    int           `yaml:"reads"`
+	Writes   int           `yaml:"writes"`
+	Window   time.Duration `yaml:"window"`
+	RedisURL string        `yaml:"redis_url"`
 }
 
 // MappingsConfig configures the mappings.
@@ -116,6 +129,8 @@ func DefaultConfig() Config {
 		ERP:              ERPConfig{WriteConns: sqlerp.DefaultWriteConns, ReadConns: sqlerp.DefaultReadConns, TimeZone: "UTC"},
 		Embedded:         EmbeddedConfig{Synchronous: "FULL"},
 		LogLevel:         "info",
+		RateLimit: RateLimitConfig{Reads: storefront.DefaultRateLimits.Reads, Writes: storefront.DefaultRateLimits.Writes,
+			Window: storefront.DefaultRateLimits.Window},
 	}
 }
 
@@ -160,6 +175,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"B2BRIDGE_ERP_TIME_ZONE":        &c.ERP.TimeZone,
 		"B2BRIDGE_EMBEDDED_SYNCHRONOUS": &c.Embedded.Synchronous,
 		"B2BRIDGE_LOG_LEVEL":            &c.LogLevel,
+		"B2BRIDGE_RATE_LIMIT_REDIS_URL": &c.RateLimit.RedisURL,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
@@ -167,8 +183,10 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		}
 	}
 	for name, p := range map[string]*int{
-		"B2BRIDGE_ERP_WRITE_CONNS": &c.ERP.WriteConns,
-		"B2BRIDGE_ERP_READ_CONNS":  &c.ERP.ReadConns,
+		"B2BRIDGE_ERP_WRITE_CONNS":   &c.ERP.WriteConns,
+		"B2BRIDGE_ERP_READ_CONNS":    &c.ERP.ReadConns,
+		"B2BRIDGE_RATE_LIMIT_READS":  &c.RateLimit.Reads,
+		"B2BRIDGE_RATE_LIMIT_WRITES": &c.RateLimit.Writes,
 	} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -198,6 +216,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"B2BRIDGE_CACHE_REVALIDATE":   &c.Cache.Revalidate,
 		"B2BRIDGE_CACHE_MAX_STALE":    &c.Cache.MaxStale,
 		"B2BRIDGE_CACHE_NEGATIVE_TTL": &c.Cache.NegativeTTL,
+		"B2BRIDGE_RATE_LIMIT_WINDOW":  &c.RateLimit.Window,
 	}
 	for name, p := range dur {
 		if v := getenv(name); v != "" {
@@ -230,6 +249,10 @@ func (c Config) Validate() error {
 		if err := f.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("erp.faults[%d]: %w", i, err))
 		}
+	}
+	if c.RateLimit.Reads < 0 || c.RateLimit.Writes < 0 || c.RateLimit.Window < time.Second {
+		errs = append(errs, fmt.Errorf("rate_limit: reads %d and writes %d must not be negative, window %v at least 1s",
+			c.RateLimit.Reads, c.RateLimit.Writes, c.RateLimit.Window))
 	}
 	if c.ERP.WriteConns < 1 || c.ERP.ReadConns < 1 || c.ERP.WriteConns > 1000 || c.ERP.ReadConns > 1000 {
 		errs = append(errs, fmt.Errorf("erp.write_conns %d, erp.read_conns %d: want 1 to 1000", c.ERP.WriteConns, c.ERP.ReadConns))

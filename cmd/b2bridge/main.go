@@ -23,6 +23,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	redisstorage "github.com/gofiber/storage/redis/v3"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/b2bridge/b2bridge/admin"
 	"github.com/b2bridge/b2bridge/bridge"
@@ -134,6 +136,7 @@ type Main struct {
 	app        *fiber.App
 	serveErr   chan error
 	stopFollow context.CancelFunc
+	redis      *redis.Client // the rate limits' shared counts, if configured
 }
 
 // Run opens the ERP, loads the API keys and starts serving. It returns once the
@@ -168,7 +171,12 @@ func (m *Main) Run(ctx context.Context) error {
 	followCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	m.stopFollow = stop
 	go m.svc.Follow(followCtx)
-	m.app = storefront.New(m.svc, m.Log)
+	limits, err := m.rateLimits(ctx)
+	if err != nil {
+		m.erp.Close()
+		return err
+	}
+	m.app = storefront.New(m.svc, m.Log, limits)
 	addOps(m.app, m.svc)
 	addFaults(admin.Mount(m.app, m.svc), m.erp.Faults)
 	ln, err := net.Listen("tcp", m.Config.Addr)
@@ -212,6 +220,29 @@ func (m *Main) openERP(ctx context.Context) (*embedded.ERP, error) {
 	return e, nil
 }
 
+// rateLimits returns the configured limits, counted in Redis when it is configured.
+func (m *Main) rateLimits(ctx context.Context) (storefront.RateLimits, error) {
+	c := m.Config.RateLimit
+	limits := storefront.RateLimits{Reads: c.Reads, Writes: c.Writes, Window: c.Window}
+	if c.RedisURL == "" {
+		return limits, nil
+	}
+	opts, err := redis.ParseURL(c.RedisURL)
+	if err != nil {
+		return limits, fmt.Errorf("rate_limit.redis_url: %w", err)
+	}
+	client := redis.NewClient(opts)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := client.Ping(ctx).Err(); err != nil {
+		client.Close()
+		return limits, fmt.Errorf("rate_limit.redis_url %s: %w", opts.Addr, err)
+	}
+	m.redis = client
+	limits.Storage = redisstorage.NewFromConnection(client)
+	return limits, nil
+}
+
 // erpName names the ERP for people: its DSN without the password.
 func (m *Main) erpName() string {
 	if m.Config.ERP.DSN == "" {
@@ -233,6 +264,9 @@ func (m *Main) Close() error {
 	}
 	if m.erp != nil {
 		err = errors.Join(err, m.erp.Close())
+	}
+	if m.redis != nil {
+		err = errors.Join(err, m.redis.Close())
 	}
 	return err
 }

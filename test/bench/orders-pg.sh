@@ -45,7 +45,8 @@ for t in items stock list_prices price_lists price_list_entries agreements agree
   psqlq -d "$db" -c "ANALYZE $t"
 done
 
-B2BRIDGE_ERP_WRITE_CONNS=$WRITE_CONNS B2BRIDGE_LOG_LEVEL=warn taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18183 --data "$tmp/data" >/dev/null 2>"$tmp/serve.err" &
+# The rate limits are off: the load is one storefront's, far past its default limit.
+B2BRIDGE_RATE_LIMIT_WRITES=0 B2BRIDGE_ERP_WRITE_CONNS=$WRITE_CONNS B2BRIDGE_LOG_LEVEL=warn taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18183 --data "$tmp/data" >/dev/null 2>"$tmp/serve.err" &
 pid=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18183/readyz && break; sleep 0.1; done
 storefronts=$(python3 -c "import json,sys; print(';'.join(s['key'] + '=' + ','.join(s['accounts']) for s in json.load(open(sys.argv[1]))['storefronts']))" "$tmp/data/demo-credentials.json")
