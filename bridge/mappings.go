@@ -150,6 +150,17 @@ func (s *Service) scope(p *Principal, id string) (Scope, error) {
 	return sc, nil
 }
 
+// Authorize checks, before a request is read further, that p is a storefront key and,
+// if account (an ERP account or the storefront's customer id) is not empty, that the
+// key serves it. Every service method checks again.
+func (s *Service) Authorize(p *Principal, account string) error {
+	if account == "" {
+		return storefront(p, "")
+	}
+	_, err := s.scope(p, account)
+	return err
+}
+
 // draftLines translates a cart's lines into ERP units.
 func (s *Service) draftLines(p *Principal, lines []Line) []erp.DraftLine {
 	out := make([]erp.DraftLine, len(lines))

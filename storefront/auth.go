@@ -26,6 +26,17 @@ func authenticate(svc *bridge.Service) fiber.Handler {
 	}
 }
 
+// authorize refuses a key that may not use the route, or not for the :account it
+// names, before the request is validated or counted against a rate limit.
+func authorize(svc *bridge.Service) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := svc.Authorize(principal(c), c.Params("account")); err != nil {
+			return err
+		}
+		return c.Next()
+	}
+}
+
 func principal(c *fiber.Ctx) *bridge.Principal {
 	p, _ := c.Locals(principalKey).(*bridge.Principal)
 	return p

@@ -43,14 +43,16 @@ func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 	app.Use(recover.New(), secureHeaders)
 	v1 := app.Group("/v1", authenticate(svc))
 	h := handlers{svc: svc}
+	// Every route: who may ask (403 before any validation), then how often.
+	auth := authorize(svc)
 	reads, writes := rateLimit("read", limits.Reads, limits), rateLimit("write", limits.Writes, limits)
-	v1.Get("/availability", reads, h.availability)
-	v1.Get("/accounts/:account/prices", reads, h.prices)
-	v1.Get("/accounts/:account/credit", reads, h.credit)
-	v1.Post("/accounts/:account/quotes", writes, h.quote)
-	v1.Post("/accounts/:account/orders", writes, h.placeOrder)
-	v1.Get("/accounts/:account/orders", reads, h.listOrders)
-	v1.Get("/accounts/:account/orders/:id", reads, h.getOrder)
+	v1.Get("/availability", auth, reads, h.availability)
+	v1.Get("/accounts/:account/prices", auth, reads, h.prices)
+	v1.Get("/accounts/:account/credit", auth, reads, h.credit)
+	v1.Post("/accounts/:account/quotes", auth, writes, h.quote)
+	v1.Post("/accounts/:account/orders", auth, writes, h.placeOrder)
+	v1.Get("/accounts/:account/orders", auth, reads, h.listOrders)
+	v1.Get("/accounts/:account/orders/:id", auth, reads, h.getOrder)
 	return app
 }
 

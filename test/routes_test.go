@@ -1,0 +1,101 @@
+package test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/mock"
+
+	adminapi "github.com/b2bridge/b2bridge/admin"
+	"github.com/b2bridge/b2bridge/bridge"
+	"github.com/b2bridge/b2bridge/erp"
+	"github.com/b2bridge/b2bridge/erp/erpmock"
+	"github.com/b2bridge/b2bridge/storefront"
+)
+
+// Every route the storefront and admin APIs register, enumerated from the Fiber app
+// itself so that a new route cannot be missed, refuses the wrong credentials with 401
+// or 403 before anything reaches the ERP: the mock ERP answers only the start-up loads
+// and fails the request (a 500) on any other call.
+func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
+	m := erpmock.NewERP(t)
+	m.EXPECT().APIKeys(mock.Anything).Return([]erp.APIKey{
+		{Hash: erp.HashKey("north-key"), Storefront: "north", Accounts: []string{"A1"}},
+		{Hash: erp.HashKey("south-key"), Storefront: "south", Accounts: []string{"B1"}},
+		{Hash: erp.HashKey("admin-key"), Admin: true},
+	}, nil).Once()
+	m.EXPECT().Mappings(mock.Anything, mock.Anything).Return(nil, nil).Twice()
+	svc, err := bridge.New(m, bridge.DefaultConfig, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.LoadMappings(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	app := storefront.New(svc, nil, storefront.DefaultRateLimits)
+	adminapi.Mount(app, svc)
+
+	params := strings.NewReplacer(":account", "B1", ":id", "1", ":kind", "skus", ":key", "X-1")
+	walked := 0
+	for _, r := range app.GetRoutes(true) {
+		if !strings.HasPrefix(r.Path, "/v1/") && !strings.HasPrefix(r.Path, "/admin/") {
+			continue
+		}
+		walked++
+		path := params.Replace(r.Path)
+		cases := map[string]struct {
+			key    string
+			status int
+		}{
+			"no key":        {"", 401},
+			"malformed key": {"Bearer", 401},
+			"unknown key":   {"sk_not-a-key", 401},
+		}
+		if strings.HasPrefix(r.Path, "/v1/") {
+			cases["an admin key"] = struct {
+				key    string
+				status int
+			}{"admin-key", 403}
+			if strings.Contains(r.Path, ":account") {
+				cases["another storefront's key"] = struct {
+					key    string
+					status int
+				}{"north-key", 403}
+			}
+		} else {
+			cases["a storefront key"] = struct {
+				key    string
+				status int
+			}{"south-key", 403}
+		}
+		for name, c := range cases {
+			req := httptest.NewRequest(r.Method, path, strings.NewReader(`{"lines":[{"sku":"A","qty":1}]}`))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Idempotency-Key", "k1")
+			if c.key != "" {
+				req.Header.Set("Authorization", "Bearer "+c.key)
+			}
+			resp, err := app.Test(req, -1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var p struct{ Code string }
+			json.Unmarshal(body, &p)
+			if resp.StatusCode != c.status || (r.Method != "HEAD" && p.Code != map[int]string{401: "unauthorized", 403: "forbidden"}[c.status]) {
+				t.Errorf("%s %s with %s: %d %s, want %d", r.Method, path, name, resp.StatusCode, body, c.status)
+			}
+		}
+	}
+	if walked < 20 {
+		t.Errorf("walked %d routes: the router enumeration is broken", walked)
+	}
+}
