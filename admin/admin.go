@@ -32,25 +32,38 @@ func Mount(app *fiber.App, svc *bridge.Service) fiber.Router {
 		c.Locals(principalKey, p)
 		return c.Next()
 	})
-	g.Get("/breakers", func(c *fiber.Ctx) error {
+	ops := Scope(svc, "ops")
+	g.Get("/breakers", ops, func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"breakers": svc.Health().Breakers})
 	})
-	g.Get("/cache", func(c *fiber.Ctx) error {
+	g.Get("/cache", ops, func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"caches": svc.CacheStats()})
 	})
-	g.Delete("/cache", func(c *fiber.Ctx) error {
+	g.Delete("/cache", ops, func(c *fiber.Ctx) error {
 		svc.PurgeCaches()
 		return c.SendStatus(fiber.StatusNoContent)
 	})
 	h := mappings{svc: svc}
-	g.Get("/mappings/audit", h.audit)
-	g.Get("/mappings/:kind", h.list)
-	g.Post("/mappings/:kind", h.create)
-	g.Put("/mappings/:kind", h.importCSV)
-	g.Get("/mappings/:kind/:key", h.get)
-	g.Put("/mappings/:kind/:key", h.update)
-	g.Delete("/mappings/:kind/:key", h.delete)
+	read, write := Scope(svc, "mappings:read"), Scope(svc, "mappings:write")
+	g.Get("/mappings/audit", read, h.audit)
+	g.Get("/mappings/:kind", read, h.list)
+	g.Post("/mappings/:kind", write, h.create)
+	g.Put("/mappings/:kind", write, h.importCSV)
+	g.Get("/mappings/:kind/:key", read, h.get)
+	g.Put("/mappings/:kind/:key", write, h.update)
+	g.Delete("/mappings/:kind/:key", write, h.delete)
 	return g
+}
+
+// Scope refuses an admin key that lacks the scope a route needs: mappings:read,
+// mappings:write or ops.
+func Scope(svc *bridge.Service, scope string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := svc.AuthorizeAdmin(principal(c), scope); err != nil {
+			return err
+		}
+		return c.Next()
+	}
 }
 
 func principal(c *fiber.Ctx) *bridge.Principal {

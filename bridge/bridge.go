@@ -144,8 +144,13 @@ func New(e erp.ERP, cfg Config, log *slog.Logger) (*Service, error) {
 	return s, nil
 }
 
-// Close stops the caches' background work.
+// Close writes the keys' last use to the ERP and stops the caches' background work.
 func (s *Service) Close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := s.flushKeyUse(ctx); err != nil {
+		s.log.Warn("record API key use", "err", err)
+	}
 	s.stock.Close()
 	s.prices.Close()
 	s.credit.Close()

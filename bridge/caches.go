@@ -123,8 +123,8 @@ func (s *Service) invalidate(c erp.Change) {
 		s.prices.Invalidate(tagAccount + c.Key)
 	case erp.ChangeAllPrices:
 		s.prices.Invalidate(tagAll)
-	case erp.ChangeMappings:
-		// The caches hold the ERP's data in its own terms: mappings apply on the way out.
+	case erp.ChangeMappings, erp.ChangeKeys:
+		// Nothing cached: mappings apply on the way out, keys are reloaded whole.
 	default: // erp.ChangeAll, and entities this version does not know: be safe
 		s.stock.Invalidate(tagAll)
 		s.prices.Invalidate(tagAll)

@@ -12,15 +12,20 @@ import (
 // sequence values are taken at insert but become visible at commit, out of order.
 const followWindow = 128
 
+// keyUseInterval is how often the keys' last use is written to the ERP.
+const keyUseInterval = time.Minute
+
 // followBatch bounds the change-log rows read per poll.
 const followBatch = 1000
 
 // follower is the change-log follower's state. last and seen belong to the goroutine
 // running Follow; status is read by Health.
 type follower struct {
-	last   int64              // highest sequence number applied
-	seen   map[int64]struct{} // applied numbers within the window
-	reload bool               // mappings changed and are not reloaded yet
+	last       int64              // highest sequence number applied
+	seen       map[int64]struct{} // applied numbers within the window
+	reload     bool               // mappings changed and are not reloaded yet
+	reloadKeys bool               // keys changed and are not reloaded yet
+	flushed    time.Time          // when key use was last written to the ERP
 
 	mu     sync.Mutex
 	status FollowerStatus
@@ -40,6 +45,7 @@ type FollowerStatus struct {
 func (s *Service) Follow(ctx context.Context) {
 	t := time.NewTicker(s.cfg.FollowInterval)
 	defer t.Stop()
+	s.follower.flushed = time.Now() // key use is first written a minute from now
 	for {
 		s.followOnce(ctx)
 		select {
@@ -96,6 +102,7 @@ func (s *Service) pollChanges(ctx context.Context) error {
 			}
 			s.invalidate(c)
 			f.reload = f.reload || c.Entity == erp.ChangeMappings || c.Entity == erp.ChangeAll
+			f.reloadKeys = f.reloadKeys || c.Entity == erp.ChangeKeys || c.Entity == erp.ChangeAll
 			f.seen[c.Seq] = struct{}{}
 			f.last = max(f.last, c.Seq)
 		}
@@ -114,6 +121,19 @@ func (s *Service) pollChanges(ctx context.Context) error {
 			return err // f.reload stays set: the next poll tries again
 		}
 		f.reload = false
+	}
+	if f.reloadKeys || time.Since(f.flushed) >= keyUseInterval {
+		// Before a reload too: a revoked key leaves the keyring with its last use.
+		f.flushed = time.Now()
+		if err := s.flushKeyUse(ctx); err != nil {
+			s.log.Warn("record API key use", "err", err) // a statistic: the next flush tries again
+		}
+	}
+	if f.reloadKeys {
+		if err := s.LoadKeys(ctx); err != nil {
+			return err
+		}
+		f.reloadKeys = false
 	}
 	return nil
 }

@@ -150,15 +150,29 @@ func (s *Service) scope(p *Principal, id string) (Scope, error) {
 	return sc, nil
 }
 
-// Authorize checks, before a request is read further, that p is a storefront key and,
-// if account (an ERP account or the storefront's customer id) is not empty, that the
-// key serves it. Every service method checks again.
-func (s *Service) Authorize(p *Principal, account string) error {
+// Authorize checks, before a request is read further, that p is a storefront key with
+// the scope the route needs and, if account (an ERP account or the storefront's customer
+// id) is not empty, that the key serves it. Every service method checks the key again.
+func (s *Service) Authorize(p *Principal, scope, account string) error {
+	if err := storefront(p, ""); err != nil {
+		return err
+	}
+	if err := scoped(p, scope); err != nil {
+		return err
+	}
 	if account == "" {
-		return storefront(p, "")
+		return nil
 	}
 	_, err := s.scope(p, account)
 	return err
+}
+
+// AuthorizeAdmin checks that p is an admin key with the scope the route needs.
+func (s *Service) AuthorizeAdmin(p *Principal, scope string) error {
+	if err := admin(p); err != nil {
+		return err
+	}
+	return scoped(p, scope)
 }
 
 // draftLines translates a cart's lines into ERP units.

@@ -40,8 +40,11 @@ type ERP interface {
 	OrderByRef(ctx context.Context, ref string) (Order, error)
 	// Orders lists the account's orders newest first, after the cursor (nil: from the newest).
 	Orders(ctx context.Context, account string, after *OrderCursor, limit int) ([]Order, error)
-	// APIKeys returns every API key (hashed) with the accounts its storefront may act for.
+	// APIKeys returns every API key that is not revoked (hashed), with the accounts it
+	// may act for.
 	APIKeys(ctx context.Context) ([]APIKey, error)
+	// TouchKeys records when each key (by hash) was last used.
+	TouchKeys(ctx context.Context, used map[string]time.Time) error
 	// Changes returns up to limit change-log rows with a sequence number above after, in
 	// sequence order.
 	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
@@ -74,6 +77,7 @@ const (
 	ChangeAccount    = "account"     // an account's credit, currency, group or agreements (account id)
 	ChangeAllPrices  = "all_prices"  // a price list's header (price list id)
 	ChangeAll        = "all"         // everything (the data was replaced)
+	ChangeKeys       = "keys"        // API keys or the accounts they serve ("*")
 	ChangeMappings   = "mappings"    // a mapping kind's rows (MappingKind)
 )
 
@@ -347,10 +351,32 @@ func (r *Refusal) Error() string {
 // APIKey is a stored API key: the SHA-256 of the key, never the key itself.
 type APIKey struct {
 	Hash       string // hex SHA-256
+	Name       string
 	Admin      bool
 	Storefront string
-	Accounts   []string
+	// Accounts is what a storefront key may act for: its storefront's accounts, narrowed
+	// to OnlyAccounts and the accounts of OnlyGroups where either is set.
+	Accounts     []string
+	OnlyAccounts []string
+	OnlyGroups   []string
+	Scopes       []string // empty: every scope of its role
+	CreatedAt    time.Time
+	ExpiresAt    *time.Time
+	RevokedAt    *time.Time
+	LastUsedAt   *time.Time
 }
+
+// ID is how people and logs name a key: the start of its hash, never the key.
+func (k APIKey) ID() string { return KeyID(k.Hash) }
+
+// KeyID is the ID of the key with this hash.
+func KeyID(hash string) string { return hash[:min(12, len(hash))] }
+
+// Scopes of API keys, by role.
+var (
+	StorefrontScopes = []string{"availability:read", "prices:read", "credit:read", "quotes:write", "orders:write", "orders:read"}
+	AdminScopes      = []string{"mappings:read", "mappings:write", "ops"}
+)
 
 // HashKey is how API keys are stored and looked up: hex SHA-256. Keys are random and
 // long, so a fast hash is enough and keeps the per-request key check cheap.

@@ -26,11 +26,11 @@ func authenticate(svc *bridge.Service) fiber.Handler {
 	}
 }
 
-// authorize refuses a key that may not use the route, or not for the :account it
-// names, before the request is validated or counted against a rate limit.
-func authorize(svc *bridge.Service) fiber.Handler {
+// authorize refuses a key that lacks the route's scope, or may not act for the :account
+// it names, before the request is validated or counted against a rate limit.
+func authorize(svc *bridge.Service, scope string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := svc.Authorize(principal(c), c.Params("account")); err != nil {
+		if err := svc.Authorize(principal(c), scope, c.Params("account")); err != nil {
 			return err
 		}
 		return c.Next()

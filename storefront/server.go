@@ -44,15 +44,14 @@ func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 	v1 := app.Group("/v1", authenticate(svc))
 	h := handlers{svc: svc}
 	// Every route: who may ask (403 before any validation), then how often.
-	auth := authorize(svc)
 	reads, writes := rateLimit("read", limits.Reads, limits), rateLimit("write", limits.Writes, limits)
-	v1.Get("/availability", auth, reads, h.availability)
-	v1.Get("/accounts/:account/prices", auth, reads, h.prices)
-	v1.Get("/accounts/:account/credit", auth, reads, h.credit)
-	v1.Post("/accounts/:account/quotes", auth, writes, h.quote)
-	v1.Post("/accounts/:account/orders", auth, writes, h.placeOrder)
-	v1.Get("/accounts/:account/orders", auth, reads, h.listOrders)
-	v1.Get("/accounts/:account/orders/:id", auth, reads, h.getOrder)
+	v1.Get("/availability", authorize(svc, "availability:read"), reads, h.availability)
+	v1.Get("/accounts/:account/prices", authorize(svc, "prices:read"), reads, h.prices)
+	v1.Get("/accounts/:account/credit", authorize(svc, "credit:read"), reads, h.credit)
+	v1.Post("/accounts/:account/quotes", authorize(svc, "quotes:write"), writes, h.quote)
+	v1.Post("/accounts/:account/orders", authorize(svc, "orders:write"), writes, h.placeOrder)
+	v1.Get("/accounts/:account/orders", authorize(svc, "orders:read"), reads, h.listOrders)
+	v1.Get("/accounts/:account/orders/:id", authorize(svc, "orders:read"), reads, h.getOrder)
 	return app
 }
 

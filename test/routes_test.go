@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/mock"
 
@@ -23,10 +24,15 @@ import (
 // and fails the request (a 500) on any other call.
 func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 	m := erpmock.NewERP(t)
+	expired := time.Now().Add(-time.Minute)
 	m.EXPECT().APIKeys(mock.Anything).Return([]erp.APIKey{
 		{Hash: erp.HashKey("north-key"), Storefront: "north", Accounts: []string{"A1"}},
 		{Hash: erp.HashKey("south-key"), Storefront: "south", Accounts: []string{"B1"}},
+		{Hash: erp.HashKey("south-expired"), Storefront: "south", Accounts: []string{"B1"}, ExpiresAt: &expired},
+		{Hash: erp.HashKey("south-no-scope"), Storefront: "south", Accounts: []string{"B1"}, Scopes: []string{"nothing:here"}},
 		{Hash: erp.HashKey("admin-key"), Admin: true},
+		{Hash: erp.HashKey("admin-expired"), Admin: true, ExpiresAt: &expired},
+		{Hash: erp.HashKey("admin-no-scope"), Admin: true, Scopes: []string{"nothing:here"}},
 	}, nil).Once()
 	m.EXPECT().Mappings(mock.Anything, mock.Anything).Return(nil, nil).Twice()
 	svc, err := bridge.New(m, bridge.DefaultConfig, nil)
@@ -56,24 +62,25 @@ func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 		}{
 			"no key":        {"", 401},
 			"malformed key": {"Bearer", 401},
-			"unknown key":   {"sk_not-a-key", 401},
+			"unknown key":   {"sk_not-a-key", 401}, // a revoked key is one the ERP no longer lists
+		}
+		add := func(name, key string, status int) {
+			cases[name] = struct {
+				key    string
+				status int
+			}{key, status}
 		}
 		if strings.HasPrefix(r.Path, "/v1/") {
-			cases["an admin key"] = struct {
-				key    string
-				status int
-			}{"admin-key", 403}
+			add("an admin key", "admin-key", 403)
+			add("an expired key", "south-expired", 401)
+			add("a key without the scope", "south-no-scope", 403)
 			if strings.Contains(r.Path, ":account") {
-				cases["another storefront's key"] = struct {
-					key    string
-					status int
-				}{"north-key", 403}
+				add("another storefront's key", "north-key", 403)
 			}
 		} else {
-			cases["a storefront key"] = struct {
-				key    string
-				status int
-			}{"south-key", 403}
+			add("a storefront key", "south-key", 403)
+			add("an expired admin key", "admin-expired", 401)
+			add("an admin key without the scope", "admin-no-scope", 403)
 		}
 		for name, c := range cases {
 			req := httptest.NewRequest(r.Method, path, strings.NewReader(`{"lines":[{"sku":"A","qty":1}]}`))

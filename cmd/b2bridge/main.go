@@ -7,6 +7,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -50,6 +51,8 @@ const usage = `usage:
   b2bridge erp seed [--data DIR] [--dsn DSN] [--items N] [--accounts N] [--seed N] [--if-empty]
   b2bridge mapping export --kind skus|customers|regions [--data DIR] [--dsn DSN] FILE|-
   b2bridge mapping import --kind skus|customers|regions [--dry-run] [--data DIR] [--dsn DSN] FILE|-
+  b2bridge keys create --name NAME (--storefront NAME | --admin) [--scopes S,...] [--accounts A,...] [--groups G,...] [--expires DATE]
+  b2bridge keys list | revoke ID | rotate ID   [--data DIR] [--dsn DSN]
   b2bridge healthcheck [--url URL]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -67,6 +70,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return mappingExport(ctx, args[2:], stdout)
 	case cmd == "mapping import":
 		return mappingImport(ctx, args[2:], os.Stdin, stdout)
+	case cmd == "keys create":
+		return keysCreate(ctx, args[2:], stdout)
+	case cmd == "keys list":
+		return keysList(ctx, args[2:], stdout)
+	case cmd == "keys revoke":
+		return keysRevoke(ctx, args[2:], stdout)
+	case cmd == "keys rotate":
+		return keysRotate(ctx, args[2:], stdout)
 	case args[0] == "healthcheck":
 		return healthcheck(ctx, args[1:], stderr)
 	}
@@ -178,7 +189,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.app = storefront.New(m.svc, m.Log, limits)
 	addOps(m.app, m.svc)
-	addFaults(admin.Mount(m.app, m.svc), m.erp.Faults)
+	addFaults(admin.Mount(m.app, m.svc), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := net.Listen("tcp", m.Config.Addr)
 	if err != nil {
 		m.erp.Close()
@@ -296,20 +307,46 @@ func printCredentials(w io.Writer, c *embedded.Credentials, dir string) {
 // erpAdmin is what the erp subcommands share: the data directory and the ERP's DSN.
 type erpAdmin struct {
 	data, dsn string
-	fs        *flag.FlagSet
+	args      []string // the arguments that are not flags
 }
 
-// parse parses an erp subcommand's flags (--data, --dsn and those extra adds); the DSN
-// defaults to B2BRIDGE_ERP_DSN, then to the embedded ERP in --data.
+// parse parses an erp subcommand's flags (--data, --dsn and those extra adds), before
+// or after its other arguments; the DSN defaults to B2BRIDGE_ERP_DSN, then to the
+// embedded ERP in --data.
 func (a *erpAdmin) parse(name string, args []string, extra func(*flag.FlagSet)) error {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	a.fs = fs
-	fs.StringVar(&a.data, "data", DefaultConfig().Data, "data directory: the embedded ERP, and where demo credentials are written")
+	fs.StringVar(&a.data, "data", cmp.Or(os.Getenv("B2BRIDGE_DATA"), DefaultConfig().Data), "data directory: the embedded ERP, and where demo credentials are written")
 	fs.StringVar(&a.dsn, "dsn", os.Getenv("B2BRIDGE_ERP_DSN"), "ERP interface schema: sqlite:PATH, postgres://... or oracle://... (default: the embedded ERP in --data)")
 	if extra != nil {
 		extra(fs)
 	}
-	return fs.Parse(args)
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		if fs.NArg() == 0 {
+			return nil
+		}
+		a.args = append(a.args, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// open opens the ERP, which must have the current schema (the tools that edit it do
+// not migrate it behind an operator's back).
+func (a *erpAdmin) open(ctx context.Context) (*sqlerp.DB, error) {
+	if a.dsn == "" {
+		a.dsn = "sqlite:" + filepath.Join(a.data, embedded.DatabaseFile)
+	}
+	db, err := sqlerp.Open(ctx, a.dsn, sqlerp.Options{WriteConns: 1, ReadConns: 1})
+	if err != nil {
+		return nil, err
+	}
+	if err := db.CheckSchema(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s: %w: run b2bridge erp migrate", sqlerp.Redact(a.dsn), err)
+	}
+	return db, nil
 }
 
 // migrate opens the ERP and brings its schema up to date.

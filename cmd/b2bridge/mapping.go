@@ -8,12 +8,10 @@ import (
 	"io"
 	"os"
 	"os/user"
-	"path/filepath"
 
 	"github.com/b2bridge/b2bridge/admin"
 	"github.com/b2bridge/b2bridge/bridge"
 	"github.com/b2bridge/b2bridge/erp"
-	"github.com/b2bridge/b2bridge/erp/embedded"
 	"github.com/b2bridge/b2bridge/erp/sqlerp"
 )
 
@@ -34,21 +32,14 @@ func mappingCommand(ctx context.Context, name string, args []string, dryRun *boo
 	if err != nil {
 		return nil, "", "", fmt.Errorf("--kind: %w", err)
 	}
-	if len(a.fs.Args()) != 1 {
+	if len(a.args) != 1 {
 		return nil, "", "", fmt.Errorf("%s: give one FILE (- for standard %s)", name, map[bool]string{true: "input", false: "output"}[dryRun != nil])
 	}
-	if a.dsn == "" {
-		a.dsn = "sqlite:" + filepath.Join(a.data, embedded.DatabaseFile)
-	}
-	db, err := sqlerp.Open(ctx, a.dsn, sqlerp.Options{WriteConns: 1, ReadConns: 1})
+	db, err := a.open(ctx)
 	if err != nil {
 		return nil, "", "", err
 	}
-	if err := db.CheckSchema(ctx); err != nil {
-		db.Close()
-		return nil, "", "", fmt.Errorf("%s: %w: run b2bridge erp migrate", sqlerp.Redact(a.dsn), err)
-	}
-	return db, k, a.fs.Arg(0), nil
+	return db, k, a.args[0], nil
 }
 
 // mappingExport writes one kind's mappings as CSV.

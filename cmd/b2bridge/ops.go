@@ -28,12 +28,13 @@ func addOps(app *fiber.App, svc *bridge.Service) {
 	})
 }
 
-// addFaults adds the embedded ERP's fault injection to the admin API.
-func addFaults(admin fiber.Router, faults *embedded.Faults) {
-	admin.Get("/faults", func(c *fiber.Ctx) error {
+// addFaults adds the embedded ERP's fault injection to the admin API, for keys with the
+// ops scope.
+func addFaults(admin fiber.Router, ops fiber.Handler, faults *embedded.Faults) {
+	admin.Get("/faults", ops, func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"faults": faults.List()})
 	})
-	admin.Put("/faults", func(c *fiber.Ctx) error {
+	admin.Put("/faults", ops, func(c *fiber.Ctx) error {
 		var f embedded.Fault
 		if err := c.BodyParser(&f); err != nil {
 			return &bridge.Error{Code: bridge.CodeInvalidRequest, Detail: "body: " + err.Error(),
@@ -45,7 +46,7 @@ func addFaults(admin fiber.Router, faults *embedded.Faults) {
 		}
 		return c.JSON(fiber.Map{"faults": faults.List()})
 	})
-	admin.Delete("/faults", func(c *fiber.Ctx) error {
+	admin.Delete("/faults", ops, func(c *fiber.Ctx) error {
 		faults.Clear()
 		return c.SendStatus(fiber.StatusNoContent)
 	})

@@ -260,14 +260,14 @@ func (s *seeder) agreement(id, account, currency string, from, to, n int, pcts [
 
 // storefronts writes two storefronts with disjoint accounts and random keys.
 func (s *seeder) storefronts() *Credentials {
-	c := &Credentials{AdminKey: newKey("adm_")}
+	c := &Credentials{AdminKey: NewKey("adm_")}
 	now := s.d.Time(time.Now())
-	s.exec(`INSERT INTO api_keys (key_hash, storefront, admin, created_at) VALUES (?, NULL, 1, ?)`, erp.HashKey(c.AdminKey), now)
+	s.exec(`INSERT INTO api_keys (key_hash, name, storefront, admin, created_at) VALUES (?, 'demo admin', NULL, 1, ?)`, erp.HashKey(c.AdminKey), now)
 	half := s.opts.Accounts / 2
 	for n, name := range []string{"north-shop", "south-shop"} {
-		sf := StorefrontKeys{Name: name, Key: newKey("sk_")}
+		sf := StorefrontKeys{Name: name, Key: NewKey("sk_")}
 		s.exec(`INSERT INTO storefronts (name) VALUES (?)`, name)
-		s.exec(`INSERT INTO api_keys (key_hash, storefront, admin, created_at) VALUES (?, ?, 0, ?)`, erp.HashKey(sf.Key), name, now)
+		s.exec(`INSERT INTO api_keys (key_hash, name, storefront, admin, created_at) VALUES (?, ?, ?, 0, ?)`, erp.HashKey(sf.Key), "demo "+name, name, now)
 		for a := 1 + n*half; a <= (n+1)*half; a++ {
 			sf.Accounts = append(sf.Accounts, Account(a))
 			s.exec(`INSERT INTO storefront_accounts (storefront, account_id) VALUES (?, ?)`, name, Account(a))
@@ -319,7 +319,8 @@ func (s *seeder) mappings() {
 	}
 }
 
-func newKey(prefix string) string {
+// NewKey returns a new random API key: the prefix (sk_ or adm_) and 160 random bits.
+func NewKey(prefix string) string {
 	b := make([]byte, 20)
 	rand.Read(b)
 	return prefix + base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)

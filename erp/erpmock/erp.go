@@ -6,6 +6,7 @@ package erpmock
 
 import (
 	"context"
+	"time"
 
 	"github.com/b2bridge/b2bridge/erp"
 	mock "github.com/stretchr/testify/mock"
@@ -1054,6 +1055,63 @@ func (_c *ERP_Stock_Call) Return(stocks []erp.Stock, err error) *ERP_Stock_Call 
 }
 
 func (_c *ERP_Stock_Call) RunAndReturn(run func(ctx context.Context, skus []string, warehouse string) ([]erp.Stock, error)) *ERP_Stock_Call {
+	_c.Call.Return(run)
+	return _c
+}
+
+// TouchKeys provides a mock function for the type ERP
+func (_mock *ERP) TouchKeys(ctx context.Context, used map[string]time.Time) error {
+	ret := _mock.Called(ctx, used)
+
+	if len(ret) == 0 {
+		panic("no return value specified for TouchKeys")
+	}
+
+	var r0 error
+	if returnFunc, ok := ret.Get(0).(func(context.Context, map[string]time.Time) error); ok {
+		r0 = returnFunc(ctx, used)
+	} else {
+		r0 = ret.Error(0)
+	}
+	return r0
+}
+
+// ERP_TouchKeys_Call is a *mock.Call that shadows Run/Return methods with type explicit version for method 'TouchKeys'
+type ERP_TouchKeys_Call struct {
+	*mock.Call
+}
+
+// TouchKeys is a helper method to define mock.On call
+//   - ctx context.Context
+//   - used map[string]time.Time
+func (_e *ERP_Expecter) TouchKeys(ctx any, used any) *ERP_TouchKeys_Call {
+	return &ERP_TouchKeys_Call{Call: _e.mock.On("TouchKeys", ctx, used)}
+}
+
+func (_c *ERP_TouchKeys_Call) Run(run func(ctx context.Context, used map[string]time.Time)) *ERP_TouchKeys_Call {
+	_c.Call.Run(func(args mock.Arguments) {
+		var arg0 context.Context
+		if args[0] != nil {
+			arg0 = args[0].(context.Context)
+		}
+		var arg1 map[string]time.Time
+		if args[1] != nil {
+			arg1 = args[1].(map[string]time.Time)
+		}
+		run(
+			arg0,
+			arg1,
+		)
+	})
+	return _c
+}
+
+func (_c *ERP_TouchKeys_Call) Return(err error) *ERP_TouchKeys_Call {
+	_c.Call.Return(err)
+	return _c
+}
+
+func (_c *ERP_TouchKeys_Call) RunAndReturn(run func(ctx context.Context, used map[string]time.Time) error) *ERP_TouchKeys_Call {
 	_c.Call.Return(run)
 	return _c
 }

@@ -218,31 +218,3 @@ func appendStrings(args []any, ss []string) []any {
 	}
 	return args
 }
-
-// APIKeys implements erp.ERP.
-func (db *DB) APIKeys(ctx context.Context) ([]erp.APIKey, error) {
-	rows, err := db.read.QueryContext(ctx, `
-		SELECT k.key_hash, k.admin, k.storefront, sa.account_id
-		  FROM api_keys k LEFT JOIN storefront_accounts sa ON sa.storefront = k.storefront
-		 ORDER BY k.key_hash, sa.account_id`)
-	if err != nil {
-		return nil, fmt.Errorf("read api keys: %w", err)
-	}
-	defer rows.Close()
-	var out []erp.APIKey
-	for rows.Next() {
-		var k erp.APIKey
-		var acct string
-		if err := rows.Scan(&k.Hash, flag{&k.Admin}, text{&k.Storefront}, text{&acct}); err != nil {
-			return nil, fmt.Errorf("read api keys: %w", err)
-		}
-		if len(out) == 0 || out[len(out)-1].Hash != k.Hash {
-			out = append(out, k)
-		}
-		if acct != "" {
-			last := &out[len(out)-1]
-			last.Accounts = append(last.Accounts, acct)
-		}
-	}
-	return out, rows.Err()
-}
