@@ -2,6 +2,7 @@ package storefront
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -44,6 +45,8 @@ const (
 	codeRequestTooLarge  bridge.Code = "request_too_large"
 	codeMethodNotAllowed bridge.Code = "method_not_allowed"
 	codeRequestTimeout   bridge.Code = "request_timeout"
+	codeURITooLong       bridge.Code = "uri_too_long"
+	codeHeadersTooLarge  bridge.Code = "headers_too_large"
 )
 
 // retryAfterSeconds is the Retry-After sent with every 503.
@@ -104,11 +107,19 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 				p.Code = bridge.CodeNotFound
 			case http.StatusRequestEntityTooLarge:
 				p.Code = codeRequestTooLarge
+				if fe.Message == utils.StatusMessage(fe.Code) { // the server's own limit, not a route's
+					p.Detail = fmt.Sprintf("request body over %d bytes", MaxRequestBytes)
+				}
 			case http.StatusMethodNotAllowed:
 				p.Code = codeMethodNotAllowed
 			case http.StatusRequestTimeout:
 				p.Code = codeRequestTimeout
-			case http.StatusBadRequest, http.StatusRequestHeaderFieldsTooLarge:
+			case http.StatusRequestURITooLong:
+				p.Code = codeURITooLong
+			case http.StatusRequestHeaderFieldsTooLarge:
+				p.Code = codeHeadersTooLarge
+				p.Detail = fmt.Sprintf("the request line and headers exceed %d bytes", MaxHeaderBytes)
+			case http.StatusBadRequest:
 				p.Code = bridge.CodeInvalidRequest
 			default:
 				p.Code = bridge.CodeInternal

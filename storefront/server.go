@@ -3,6 +3,7 @@
 package storefront
 
 import (
+	"fmt"
 	"log/slog"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,12 @@ const (
 	MaxBodyBytes = 256 << 10 // an order of MaxLines lines fits many times over
 	MaxLines     = 200       // lines of one order, quote or price read
 	MaxSKUs      = 100       // SKUs of one availability read
+	// MaxURIBytes bounds the request target, path and query (414): a price read of
+	// MaxLines lines fits with SKUs of up to 60 characters.
+	MaxURIBytes = 16 << 10
+	// MaxHeaderBytes bounds the request line and headers together (431); it is also the
+	// server's read buffer per connection.
+	MaxHeaderBytes = 32 << 10
 	// MaxRequestBytes is the server's body limit: the largest body any route takes (an
 	// admin's CSV import). Storefront routes hold theirs to MaxBodyBytes.
 	MaxRequestBytes = 32 << 20
@@ -28,8 +35,9 @@ const (
 // behind its rate limit. The caller adds ops and admin routes and listens.
 func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 	app := fiber.New(fiber.Config{
-		AppName:   "b2bridge",
-		BodyLimit: MaxRequestBytes,
+		AppName:        "b2bridge",
+		BodyLimit:      MaxRequestBytes,
+		ReadBufferSize: MaxHeaderBytes,
 		// A connection that never sends a request holds up a graceful shutdown until this
 		// expires; 5s reads any request we accept (≤ 256 KiB) many times over.
 		ReadTimeout:           5 * time.Second,
@@ -40,7 +48,7 @@ func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 		JSONEncoder:           json.Marshal, // goccy/go-json: measured faster than encoding/json here
 		JSONDecoder:           json.Unmarshal,
 	})
-	app.Use(recover.New(), secureHeaders)
+	app.Use(recover.New(), secureHeaders, uriLimit)
 	v1 := app.Group("/v1", authenticate(svc))
 	h := handlers{svc: svc}
 	// Every route: who may ask (403 before any validation), then how often.
@@ -77,6 +85,14 @@ func rfc3339(t time.Time) string {
 	s := t.UTC().Format(time.RFC3339Nano)
 	lastStamp.Store(&stamp{t: t, s: s})
 	return s
+}
+
+// uriLimit answers 414 for a request target over MaxURIBytes, before any route reads it.
+func uriLimit(c *fiber.Ctx) error {
+	if n := len(c.Request().RequestURI()); n > MaxURIBytes {
+		return fiber.NewError(fiber.StatusRequestURITooLong, fmt.Sprintf("the request URI is %d bytes; at most %d", n, MaxURIBytes))
+	}
+	return c.Next()
 }
 
 // secureHeaders marks every answer, errors included, as one that no cache may keep (each

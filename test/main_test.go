@@ -51,11 +51,30 @@ func TestMain(m *testing.M) {
 // server is one running b2bridge serve process.
 type server struct {
 	URL    string
-	stderr *bytes.Buffer
+	cmd    *exec.Cmd
+	stderr *logBuffer
 	stop   func() // SIGTERM, then wait for a clean exit; idempotent
 }
 
-var urlLine = regexp.MustCompile(`serving on (http://\S+)`)
+// logBuffer is a server's standard error, read by tests while the server writes it.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+var urlLine = regexp.MustCompile(`serving on (https?://\S+)`)
 
 // startServer runs b2bridge serve on a free port over the data directory dir, with extra
 // environment, and stops it (SIGTERM, expecting a clean exit) when the test ends.
@@ -67,7 +86,7 @@ func startServer(t *testing.T, dir string, env ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{stderr: &bytes.Buffer{}}
+	s := &server{cmd: cmd, stderr: &logBuffer{}}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -51,6 +51,8 @@ type Config struct {
 	Mappings MappingsConfig `yaml:"mappings"`
 	// RateLimit bounds each storefront's requests per route class.
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
+	// TLS, if set, serves HTTPS with this certificate, reloaded on SIGHUP.
+	TLS TLSConfig `yaml:"tls"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 }
@@ -176,6 +178,8 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"B2BRIDGE_EMBEDDED_SYNCHRONOUS": &c.Embedded.Synchronous,
 		"B2BRIDGE_LOG_LEVEL":            &c.LogLevel,
 		"B2BRIDGE_RATE_LIMIT_REDIS_URL": &c.RateLimit.RedisURL,
+		"B2BRIDGE_TLS_CERT_FILE":        &c.TLS.CertFile,
+		"B2BRIDGE_TLS_KEY_FILE":         &c.TLS.KeyFile,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
@@ -253,6 +257,9 @@ func (c Config) Validate() error {
 	if c.RateLimit.Reads < 0 || c.RateLimit.Writes < 0 || c.RateLimit.Window < time.Second {
 		errs = append(errs, fmt.Errorf("rate_limit: reads %d and writes %d must not be negative, window %v at least 1s",
 			c.RateLimit.Reads, c.RateLimit.Writes, c.RateLimit.Window))
+	}
+	if err := c.TLS.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.ERP.WriteConns < 1 || c.ERP.ReadConns < 1 || c.ERP.WriteConns > 1000 || c.ERP.ReadConns > 1000 {
 		errs = append(errs, fmt.Errorf("erp.write_conns %d, erp.read_conns %d: want 1 to 1000", c.ERP.WriteConns, c.ERP.ReadConns))

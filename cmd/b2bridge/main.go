@@ -9,6 +9,7 @@ package main
 import (
 	"cmp"
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -117,13 +118,37 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printFirstScreen(stdout, m)
-	select {
-	case <-ctx.Done():
-		m.Log.Info("shutting down: draining in-flight requests")
-	case err := <-m.serveErr:
-		m.Log.Error("server stopped", "err", err)
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
+		select {
+		case <-hup:
+			m.reloadTLS()
+		case <-ctx.Done():
+			m.Log.Info("shutting down: draining in-flight requests")
+			return m.Close()
+		case err := <-m.serveErr:
+			m.Log.Error("server stopped", "err", err)
+			return m.Close()
+		}
 	}
-	return m.Close()
+}
+
+// reloadTLS reads the certificate and key again, on SIGHUP: a renewed certificate is
+// served to new connections without a restart. A pair that does not load is logged and
+// the one being served stays.
+func (m *Main) reloadTLS() {
+	if m.cert == nil {
+		m.Log.Info("SIGHUP: no TLS certificate configured, nothing to reload")
+		return
+	}
+	if err := m.cert.reload(); err != nil {
+		m.Log.Error("SIGHUP: TLS certificate not reloaded; still serving the previous one", "err", err)
+		return
+	}
+	leaf := m.cert.current.Load().Leaf
+	m.Log.Info("SIGHUP: TLS certificate reloaded", "subject", leaf.Subject.String(), "not_after", leaf.NotAfter.Format(time.RFC3339))
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {
@@ -148,6 +173,7 @@ type Main struct {
 	serveErr   chan error
 	stopFollow context.CancelFunc
 	redis      *redis.Client // the rate limits' shared counts, if configured
+	cert       *certificate  // the TLS certificate served, if configured
 }
 
 // Run opens the ERP, loads the API keys and starts serving. It returns once the
@@ -190,16 +216,36 @@ func (m *Main) Run(ctx context.Context) error {
 	m.app = storefront.New(m.svc, m.Log, limits)
 	addOps(m.app, m.svc)
 	addFaults(admin.Mount(m.app, m.svc), admin.Scope(m.svc, "ops"), m.erp.Faults)
-	ln, err := net.Listen("tcp", m.Config.Addr)
+	ln, err := m.listen()
 	if err != nil {
 		m.erp.Close()
 		return err
 	}
-	m.URL = "http://" + local(ln.Addr().String())
 	m.serveErr = make(chan error, 1)
 	go func() { m.serveErr <- m.app.Listener(ln) }()
 	m.Log.Info("serving", "url", m.URL, "erp", m.erpName(), "credit_policy", m.Config.CreditPolicy)
 	return nil
+}
+
+// listen binds the listen address, with TLS if a certificate is configured, and sets URL.
+func (m *Main) listen() (net.Listener, error) {
+	if m.Config.TLS.CertFile != "" {
+		cert, err := loadCertificate(m.Config.TLS)
+		if err != nil {
+			return nil, err
+		}
+		m.cert = cert
+	}
+	ln, err := net.Listen("tcp", m.Config.Addr)
+	if err != nil {
+		return nil, err
+	}
+	m.URL = "http://" + local(ln.Addr().String())
+	if m.cert != nil {
+		ln = tls.NewListener(ln, m.cert.config())
+		m.URL = "https://" + local(ln.Addr().String())
+	}
+	return ln, nil
 }
 
 // openERP opens the embedded ERP in the data directory, creating and seeding it on first
