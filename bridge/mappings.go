@@ -186,12 +186,31 @@ func (s *Service) draftLines(p *Principal, lines []Line) []erp.DraftLine {
 	return out
 }
 
+// unmapped refuses, before the ERP is asked, an order with a SKU that strict mappings
+// do not know (draftLines leaves its ERP SKU empty).
+func unmapped(lines []erp.DraftLine) error {
+	var r *erp.Refusal
+	for i, l := range lines {
+		if l.SKU != "" {
+			continue
+		}
+		if r == nil {
+			r = &erp.Refusal{Reason: erp.ReasonUnknownSKU}
+		}
+		r.Lines = append(r.Lines, erp.LineProblem{Line: i + 1, SKU: l.OrderedSKU, Reason: erp.ReasonUnknownSKU, Detail: "no such SKU"})
+	}
+	if r == nil {
+		return nil
+	}
+	return r
+}
+
 // perOrdered converts an ERP unit price to the price of one ordered unit.
 func perOrdered(price decimal.Decimal, factor int) decimal.Decimal {
 	if factor <= 1 {
 		return price
 	}
-	p, err := price.Mul(decimal.MustNew(int64(factor), 0))
+	p, err := price.MulExact(decimal.MustNew(int64(factor), 0), price.Scale())
 	if err != nil { // beyond 19 digits: no ERP price times MaxFactor gets here
 		return price
 	}

@@ -89,6 +89,9 @@ func (s *Service) PlaceOrder(ctx context.Context, p *Principal, account, key str
 		Lines:                 s.draftLines(p, r.Lines),
 		CreditPolicy:          s.cfg.CreditPolicy,
 	}
+	if err := unmapped(draft.Lines); err != nil {
+		return Placed{}, erpError("place order", err)
+	}
 	ctx = context.WithoutCancel(ctx)
 	var placed erp.Placement
 	err = s.guards[OrderWrites].run(ctx, func(ctx context.Context) (err error) {

@@ -55,7 +55,7 @@ func LineTotal(unit decimal.Decimal, qty int, exponent int) (decimal.Decimal, er
 	if err != nil {
 		return decimal.Decimal{}, err
 	}
-	amount, err := unit.Mul(q)
+	amount, err := unit.MulExact(q, unit.Scale()) // Mul would round a product over 19 digits
 	if err != nil {
 		return decimal.Decimal{}, fmt.Errorf("line total %s × %d: %w", unit, qty, err)
 	}

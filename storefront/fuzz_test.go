@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/mock"
 
+	"github.com/b2bridge/b2bridge/bridge"
 	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/erp/erpmock"
 	"github.com/b2bridge/b2bridge/storefront"
@@ -69,6 +70,76 @@ func FuzzCart(f *testing.F) {
 			t.Errorf("body %q reached the ERP as %s", body, *v)
 		}
 		if resp.StatusCode != 200 && (resp.StatusCode < 400 || resp.StatusCode > 499) {
+			t.Errorf("body %q: status %d", body, resp.StatusCode)
+		}
+	})
+}
+
+// FuzzOrder sends arbitrary bodies to the order route, with strict mappings, of the
+// real app. Nothing may panic, every answer is 201 or a 4xx problem, and no order
+// reaches the ERP with a line count over the limit, a quantity that is not positive, or
+// a SKU that is not the ERP SKU of a mapping, in the mapping's units.
+func FuzzOrder(f *testing.F) {
+	for _, seed := range []string{
+		`{"lines":[{"sku":"X-BOX3","qty":2}]}`,
+		`{"lines":[{"sku":"A","qty":1},{"sku":"X-BOX3","qty":1}]}`,
+		`{"lines":[{"sku":"BRG-00001","qty":1}]}`,
+		`{"lines":[{"sku":"X-BOX3","qty":400000}]}`,
+		`{"lines":[{"sku":"X-BOX3","qty":0}]}`,
+		`{"lines":[{"sku":"x-box3","qty":1}]}`,
+		`{"po_number":"PO","lines":[{"sku":"A","qty":1,"unit_price":"9.99"}],"lines":[]}`,
+	} {
+		f.Add(seed)
+	}
+	factors := map[string]int{"BRG-00001": 1, "BRG-00002": 3} // by ERP SKU
+	m := erpmock.NewERP(f)
+	m.EXPECT().APIKeys(mock.Anything).Return([]erp.APIKey{{Hash: erp.HashKey("k"), Storefront: "s", Accounts: []string{"A1"}}}, nil).Once()
+	m.EXPECT().Mappings(mock.Anything, erp.MappingFilter{Kind: erp.MappingSKUs}).Return([]erp.Mapping{
+		{Kind: erp.MappingSKUs, Key: "A", ERPSKU: "BRG-00001", Factor: 1},
+		{Kind: erp.MappingSKUs, Storefront: "s", Key: "X-BOX3", ERPSKU: "BRG-00002", Unit: "BOX3", Factor: 3},
+	}, nil).Once()
+	m.EXPECT().Mappings(mock.Anything, erp.MappingFilter{Kind: erp.MappingCustomers}).Return(nil, nil).Once()
+	var violation atomic.Pointer[string]
+	m.EXPECT().PlaceOrder(mock.Anything, mock.Anything).RunAndReturn(func(_ context.Context, d erp.OrderDraft) (erp.Placement, error) {
+		if len(d.Lines) < 1 || len(d.Lines) > storefront.MaxLines {
+			v := fmt.Sprintf("an order of %d lines", len(d.Lines))
+			violation.Store(&v)
+		}
+		for _, l := range d.Lines {
+			if f, ok := factors[l.SKU]; !ok || l.Qty < 1 || l.Qty%f != 0 || l.Factor != f {
+				v := fmt.Sprintf("a line %+v", l)
+				violation.Store(&v)
+			}
+		}
+		return erp.Placement{}, &erp.Refusal{Reason: erp.ReasonInsufficientStock} // a refusal: the answer is a 409
+	}).Maybe()
+	cfg := bridge.DefaultConfig
+	cfg.StrictMappings = true
+	svc, err := bridge.New(m, cfg, nil)
+	if err != nil {
+		f.Fatal(err)
+	}
+	if err := svc.LoadKeys(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	if err := svc.LoadMappings(context.Background()); err != nil {
+		f.Fatal(err)
+	}
+	app := storefront.New(svc, nil, storefront.RateLimits{})
+	f.Fuzz(func(t *testing.T, body string) {
+		req := httptest.NewRequest("POST", "/v1/accounts/A1/orders", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer k")
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Idempotency-Key", "fuzz")
+		resp, err := app.Test(req, -1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if v := violation.Swap(nil); v != nil {
+			t.Errorf("body %q reached the ERP as %s", body, *v)
+		}
+		if resp.StatusCode != 201 && (resp.StatusCode < 400 || resp.StatusCode > 499) {
 			t.Errorf("body %q: status %d", body, resp.StatusCode)
 		}
 	})

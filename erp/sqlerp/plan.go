@@ -110,7 +110,7 @@ func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, loc
 		}
 		l.priced = true
 		// The buyer saw the price of one ordered unit: Factor ERP units.
-		seen, err := l.unit.Mul(decimal.MustNew(int64(l.PerUnit()), 0))
+		seen, err := l.unit.MulExact(decimal.MustNew(int64(l.PerUnit()), 0), l.unit.Scale())
 		if err != nil {
 			return nil, fmt.Errorf("price of %s: %w", l.sku, err)
 		}
@@ -128,7 +128,7 @@ func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, loc
 	p.total = decimal.Zero.Pad(p.exponent)
 	for _, l := range p.lines {
 		if l.problem == "" {
-			if p.total, err = p.total.Add(l.total); err != nil {
+			if p.total, err = p.total.AddExact(l.total, p.exponent); err != nil { // Add would round past 19 digits
 				return nil, fmt.Errorf("order total: %w", err)
 			}
 		}
