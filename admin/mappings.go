@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/b2bridge/b2bridge/bridge"
+	"github.com/b2bridge/b2bridge/storefront"
 )
 
 // Page sizes of the mapping list and the audit trail.
@@ -50,7 +51,7 @@ func (h mappings) list(c *fiber.Ctx) error {
 		f.Target = c.Query("account")
 	}
 	if c.Accepts(fiber.MIMEApplicationJSON, "text/csv") == "text/csv" {
-		ms, err := h.svc.Mappings(c.UserContext(), principal(c), f)
+		ms, err := h.svc.Mappings(c.UserContext(), storefront.Principal(c), f)
 		if err != nil {
 			return err
 		}
@@ -70,7 +71,7 @@ func (h mappings) list(c *fiber.Ctx) error {
 		f.After = &after
 	}
 	f.Limit = limit + 1
-	ms, err := h.svc.Mappings(c.UserContext(), principal(c), f)
+	ms, err := h.svc.Mappings(c.UserContext(), storefront.Principal(c), f)
 	if err != nil {
 		return err
 	}
@@ -92,7 +93,7 @@ func (h mappings) get(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	m, err := h.one(c.UserContext(), principal(c), id)
+	m, err := h.one(c.UserContext(), storefront.Principal(c), id)
 	if err != nil {
 		return err
 	}
@@ -155,7 +156,7 @@ func (h mappings) update(c *fiber.Ctx) error {
 // put applies a one-row change and returns the row as stored.
 func (h mappings) put(c *fiber.Ctx, ch bridge.MappingChange) (bridge.Mapping, error) {
 	ch.Source = "api"
-	rep, err := h.svc.ChangeMappings(c.UserContext(), principal(c), ch)
+	rep, err := h.svc.ChangeMappings(c.UserContext(), storefront.Principal(c), ch)
 	if err != nil {
 		return bridge.Mapping{}, err
 	}
@@ -172,7 +173,7 @@ func (h mappings) delete(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	_, err = h.svc.ChangeMappings(c.UserContext(), principal(c), bridge.MappingChange{Kind: id.Kind, Source: "api",
+	_, err = h.svc.ChangeMappings(c.UserContext(), storefront.Principal(c), bridge.MappingChange{Kind: id.Kind, Source: "api",
 		Deletes: []bridge.Mapping{id}, IfMatch: match})
 	if err != nil {
 		return err
@@ -194,7 +195,7 @@ func (h mappings) importCSV(c *fiber.Ctx) error {
 	if err != nil {
 		return invalid("dry_run", "must be true or false")
 	}
-	p := principal(c)
+	p := storefront.Principal(c)
 	rep, err := Import(c.UserContext(), func(ctx context.Context, ch bridge.MappingChange) (bridge.MappingReport, error) {
 		return h.svc.ChangeMappings(ctx, p, ch)
 	}, kind, "csv", bytes.NewReader(c.Body()), dryRun)
@@ -241,7 +242,7 @@ func (h mappings) audit(c *fiber.Ctx) error {
 		f.Before = id
 	}
 	f.Limit = limit + 1
-	es, err := h.svc.MappingAudit(c.UserContext(), principal(c), f)
+	es, err := h.svc.MappingAudit(c.UserContext(), storefront.Principal(c), f)
 	if err != nil {
 		return err
 	}

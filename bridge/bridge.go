@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -119,7 +120,18 @@ type Service struct {
 	credit *cache.Cache[erp.Credit]
 
 	follower follower
+	ready    readiness
 }
+
+// readiness is the last ERP ping of Ready, shared by the probes of the next second.
+type readiness struct {
+	mu  sync.Mutex
+	at  time.Time
+	err error
+}
+
+// readyFor is how long a ping answers readiness probes.
+const readyFor = time.Second
 
 // New returns the service over an ERP. Call LoadKeys before serving and Follow to keep
 // the caches in step with the ERP.
@@ -156,9 +168,17 @@ func (s *Service) Close() {
 	s.credit.Close()
 }
 
-// Ready reports whether the ERP answers.
+// Ready reports whether the ERP answers. Anyone may probe /readyz, so probes share one
+// ping a second (those arriving during a ping wait for it): probes cannot load the ERP.
 func (s *Service) Ready(ctx context.Context) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.ReadTimeout)
+	r := &s.ready
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.at.IsZero() && time.Since(r.at) < readyFor {
+		return r.err
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ReadTimeout)
 	defer cancel()
-	return s.erp.Ping(ctx)
+	r.err, r.at = s.erp.Ping(ctx), time.Now()
+	return r.err
 }

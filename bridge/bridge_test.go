@@ -377,3 +377,36 @@ func TestFollowerAppliesEachChangeOnce(t *testing.T) {
 		t.Errorf("after a late-committed change: %+v, want reloaded", r)
 	}
 }
+
+// Anyone may probe readiness: 200 concurrent probes while the ERP is slow to answer make
+// one ping, and all of them get its answer; a second later, the next probe pings again.
+func TestReadinessProbesShareOnePing(t *testing.T) {
+	svc, m := newService(t)
+	var pings atomic.Int32
+	down := errors.New("connection refused")
+	m.EXPECT().Ping(mock.Anything).RunAndReturn(func(context.Context) error {
+		pings.Add(1)
+		time.Sleep(50 * time.Millisecond)
+		return down
+	})
+	var wg sync.WaitGroup
+	var wrong atomic.Int32
+	for range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := svc.Ready(context.Background()); !errors.Is(err, down) {
+				wrong.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := pings.Load(); n != 1 || wrong.Load() != 0 {
+		t.Errorf("200 concurrent probes: %d pings, %d probes without the ERP's answer; want 1 and 0", n, wrong.Load())
+	}
+	time.Sleep(1100 * time.Millisecond)
+	svc.Ready(context.Background())
+	if n := pings.Load(); n != 2 {
+		t.Errorf("a probe a second later: %d pings in all, want 2", n)
+	}
+}

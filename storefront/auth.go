@@ -10,8 +10,8 @@ import (
 
 const principalKey = "principal"
 
-// authenticate resolves the bearer key before any handler reads anything.
-func authenticate(svc *bridge.Service) fiber.Handler {
+// Authenticate resolves the bearer key before any handler reads anything.
+func Authenticate(svc *bridge.Service) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		key, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
 		if !ok {
@@ -30,14 +30,15 @@ func authenticate(svc *bridge.Service) fiber.Handler {
 // it names, before the request is validated or counted against a rate limit.
 func authorize(svc *bridge.Service, scope string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		if err := svc.Authorize(principal(c), scope, c.Params("account")); err != nil {
+		if err := svc.Authorize(Principal(c), scope, c.Params("account")); err != nil {
 			return err
 		}
 		return c.Next()
 	}
 }
 
-func principal(c *fiber.Ctx) *bridge.Principal {
+// Principal is the key Authenticate found for the request.
+func Principal(c *fiber.Ctx) *bridge.Principal {
 	p, _ := c.Locals(principalKey).(*bridge.Principal)
 	return p
 }

@@ -40,7 +40,7 @@ func (h handlers) availability(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, err := h.svc.Availability(c.UserContext(), principal(c), skus, c.Query("warehouse"))
+	items, err := h.svc.Availability(c.UserContext(), Principal(c), skus, c.Query("warehouse"))
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,7 @@ type creditResponse struct {
 
 // GET /v1/accounts/:account/credit
 func (h handlers) credit(c *fiber.Ctx) error {
-	cr, err := h.svc.Credit(c.UserContext(), principal(c), c.Params("account"))
+	cr, err := h.svc.Credit(c.UserContext(), Principal(c), c.Params("account"))
 	if err != nil {
 		return err
 	}

@@ -122,7 +122,7 @@ func (h handlers) placeOrder(c *fiber.Ctx) error {
 		return err
 	}
 	account := strings.Clone(c.Params("account"))
-	placed, err := h.svc.PlaceOrder(c.UserContext(), principal(c), account, key, r)
+	placed, err := h.svc.PlaceOrder(c.UserContext(), Principal(c), account, key, r)
 	if err != nil {
 		return err
 	}
@@ -137,7 +137,7 @@ func (h handlers) placeOrder(c *fiber.Ctx) error {
 
 // GET /v1/accounts/:account/orders/:id
 func (h handlers) getOrder(c *fiber.Ctx) error {
-	o, err := h.svc.Order(c.UserContext(), principal(c), c.Params("account"), c.Params("id"))
+	o, err := h.svc.Order(c.UserContext(), Principal(c), c.Params("account"), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (h handlers) listOrders(c *fiber.Ctx) error {
 		}
 		limit = n
 	}
-	page, err := h.svc.Orders(c.UserContext(), principal(c), c.Params("account"), c.Query("cursor"), limit)
+	page, err := h.svc.Orders(c.UserContext(), Principal(c), c.Params("account"), c.Query("cursor"), limit)
 	if err != nil {
 		return err
 	}

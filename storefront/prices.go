@@ -52,7 +52,7 @@ func (h handlers) prices(c *fiber.Ctx) error {
 			lines[i].Qty = q
 		}
 	}
-	prices, err := h.svc.Prices(c.UserContext(), principal(c), c.Params("account"), lines)
+	prices, err := h.svc.Prices(c.UserContext(), Principal(c), c.Params("account"), lines)
 	if err != nil {
 		return err
 	}

@@ -35,7 +35,7 @@ func (h handlers) quote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	q, err := h.svc.Quote(c.UserContext(), principal(c), c.Params("account"), r)
+	q, err := h.svc.Quote(c.UserContext(), Principal(c), c.Params("account"), r)
 	if err != nil {
 		return err
 	}

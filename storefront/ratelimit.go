@@ -15,6 +15,7 @@ import (
 type RateLimits struct {
 	Reads  int           // availability, prices, credit and order history; 0: unlimited
 	Writes int           // quotes and orders; 0: unlimited
+	Admin  int           // the admin API, per admin key; 0: unlimited
 	Window time.Duration // the sliding window
 	// Storage keeps the counts: nil is this process's memory; Redis makes the limits
 	// hold across replicas.
@@ -22,14 +23,14 @@ type RateLimits struct {
 }
 
 // DefaultRateLimits are limits a demo, or a storefront behaving normally, never meets.
-var DefaultRateLimits = RateLimits{Reads: 60_000, Writes: 6_000, Window: time.Minute}
+var DefaultRateLimits = RateLimits{Reads: 60_000, Writes: 6_000, Admin: 6_000, Window: time.Minute}
 
-// rateLimit is the limiter of one route class. An answer within the limit carries
+// RateLimit is the limiter of one route class. An answer within the limit carries
 // Fiber's X-RateLimit-Limit, -Remaining and -Reset; past it, 429 rate_limited with
 // Retry-After and both those and the IETF httpapi draft's RateLimit-Limit, -Remaining
 // and -Reset (three header fields more on every read measured 5% of a cached read). It
 // runs after authentication: it counts per storefront.
-func rateLimit(class string, max int, l RateLimits) fiber.Handler {
+func RateLimit(class string, max int, l RateLimits) fiber.Handler {
 	if max <= 0 {
 		return func(c *fiber.Ctx) error { return c.Next() }
 	}
@@ -40,7 +41,7 @@ func rateLimit(class string, max int, l RateLimits) fiber.Handler {
 		Storage:           l.Storage,
 		LimiterMiddleware: limiter.SlidingWindow{},
 		KeyGenerator: func(c *fiber.Ctx) string {
-			p := principal(c)
+			p := Principal(c)
 			who := p.Storefront
 			if who == "" {
 				who = p.KeyID

@@ -49,10 +49,10 @@ func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 		JSONDecoder:           json.Unmarshal,
 	})
 	app.Use(recover.New(), secureHeaders, uriLimit)
-	v1 := app.Group("/v1", authenticate(svc))
+	v1 := app.Group("/v1", Authenticate(svc))
 	h := handlers{svc: svc}
 	// Every route: who may ask (403 before any validation), then how often.
-	reads, writes := rateLimit("read", limits.Reads, limits), rateLimit("write", limits.Writes, limits)
+	reads, writes := RateLimit("read", limits.Reads, limits), RateLimit("write", limits.Writes, limits)
 	v1.Get("/availability", authorize(svc, "availability:read"), reads, h.availability)
 	v1.Get("/accounts/:account/prices", authorize(svc, "prices:read"), reads, h.prices)
 	v1.Get("/accounts/:account/credit", authorize(svc, "credit:read"), reads, h.credit)

@@ -59,3 +59,26 @@ func TestRateLimitHoldsAcrossReplicas(t *testing.T) {
 		t.Errorf("16 reads over two replicas with a shared limit of 10: %d answered, %d limited", ok, limited)
 	}
 }
+
+// The admin API has a limit of its own, per admin key: past it 429, while storefronts
+// go on.
+func TestAdminRateLimit(t *testing.T) {
+	dir, creds, _ := erpDir(t)
+	srv := startServer(t, dir, "B2BRIDGE_RATE_LIMIT_ADMIN=3")
+	for i := 1; i <= 4; i++ {
+		r, err := call(context.Background(), "GET", srv.URL+"/admin/v1/breakers", creds.AdminKey, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]int{true: 200, false: 429}[i <= 3]; r.Status != want || (want == 429 && r.Body["code"] != "rate_limited") {
+			t.Errorf("admin call %d: %d %s, want %d", i, r.Status, r.Raw, want)
+		}
+	}
+	r, err := call(context.Background(), "GET", srv.URL+"/admin/v1/breakers", creds.Storefronts[0].Key, nil)
+	if err != nil || r.Status != 403 {
+		t.Errorf("a storefront key on /admin past the admin limit: %d %v, want 403 (refused before it is counted)", r.Status, err)
+	}
+	if r, err := call(context.Background(), "GET", srv.URL+"/v1/availability?sku=BRG-00001", creds.Storefronts[0].Key, nil); err != nil || r.Status != 200 {
+		t.Errorf("a storefront read while the admin key is limited: %d %v", r.Status, err)
+	}
+}

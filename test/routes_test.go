@@ -46,7 +46,7 @@ func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := storefront.New(svc, nil, storefront.DefaultRateLimits)
-	adminapi.Mount(app, svc)
+	adminapi.Mount(app, svc, storefront.RateLimit("admin", storefront.DefaultRateLimits.Admin, storefront.DefaultRateLimits))
 
 	params := strings.NewReplacer(":account", "B1", ":id", "1", ":kind", "skus", ":key", "X-1")
 	walked := 0

@@ -63,6 +63,7 @@ type Config struct {
 type RateLimitConfig struct {
 	Reads    int           `yaml:"reads"`
 	Writes   int           `yaml:"writes"`
+	Admin    int           `yaml:"admin"`
 	Window   time.Duration `yaml:"window"`
 	RedisURL string        `yaml:"redis_url"`
 }
@@ -132,7 +133,7 @@ func DefaultConfig() Config {
 		Embedded:         EmbeddedConfig{Synchronous: "FULL"},
 		LogLevel:         "info",
 		RateLimit: RateLimitConfig{Reads: storefront.DefaultRateLimits.Reads, Writes: storefront.DefaultRateLimits.Writes,
-			Window: storefront.DefaultRateLimits.Window},
+			Admin: storefront.DefaultRateLimits.Admin, Window: storefront.DefaultRateLimits.Window},
 	}
 }
 
@@ -191,6 +192,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"B2BRIDGE_ERP_READ_CONNS":    &c.ERP.ReadConns,
 		"B2BRIDGE_RATE_LIMIT_READS":  &c.RateLimit.Reads,
 		"B2BRIDGE_RATE_LIMIT_WRITES": &c.RateLimit.Writes,
+		"B2BRIDGE_RATE_LIMIT_ADMIN":  &c.RateLimit.Admin,
 	} {
 		if v := getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -254,9 +256,9 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("erp.faults[%d]: %w", i, err))
 		}
 	}
-	if c.RateLimit.Reads < 0 || c.RateLimit.Writes < 0 || c.RateLimit.Window < time.Second {
-		errs = append(errs, fmt.Errorf("rate_limit: reads %d and writes %d must not be negative, window %v at least 1s",
-			c.RateLimit.Reads, c.RateLimit.Writes, c.RateLimit.Window))
+	if c.RateLimit.Reads < 0 || c.RateLimit.Writes < 0 || c.RateLimit.Admin < 0 || c.RateLimit.Window < time.Second {
+		errs = append(errs, fmt.Errorf("rate_limit: reads %d, writes %d and admin %d must not be negative, window %v at least 1s",
+			c.RateLimit.Reads, c.RateLimit.Writes, c.RateLimit.Admin, c.RateLimit.Window))
 	}
 	if err := c.TLS.validate(); err != nil {
 		errs = append(errs, err)

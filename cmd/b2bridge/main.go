@@ -215,7 +215,7 @@ func (m *Main) Run(ctx context.Context) error {
 	}
 	m.app = storefront.New(m.svc, m.Log, limits)
 	addOps(m.app, m.svc)
-	addFaults(admin.Mount(m.app, m.svc), admin.Scope(m.svc, "ops"), m.erp.Faults)
+	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := m.listen()
 	if err != nil {
 		m.erp.Close()
@@ -280,7 +280,7 @@ func (m *Main) openERP(ctx context.Context) (*embedded.ERP, error) {
 // rateLimits returns the configured limits, counted in Redis when it is configured.
 func (m *Main) rateLimits(ctx context.Context) (storefront.RateLimits, error) {
 	c := m.Config.RateLimit
-	limits := storefront.RateLimits{Reads: c.Reads, Writes: c.Writes, Window: c.Window}
+	limits := storefront.RateLimits{Reads: c.Reads, Writes: c.Writes, Admin: c.Admin, Window: c.Window}
 	if c.RedisURL == "" {
 		return limits, nil
 	}
