@@ -5,6 +5,7 @@ package storefront
 import (
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +35,9 @@ const (
 // New returns the Fiber app with the storefront API mounted at /v1, each route class
 // behind its rate limit. The caller adds ops and admin routes and listens.
 func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
+	if log == nil {
+		log = slog.Default()
+	}
 	app := fiber.New(fiber.Config{
 		AppName:        "b2bridge",
 		BodyLimit:      MaxRequestBytes,
@@ -48,7 +52,10 @@ func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 		JSONEncoder:           json.Marshal, // goccy/go-json: measured faster than encoding/json here
 		JSONDecoder:           json.Unmarshal,
 	})
-	app.Use(recover.New(), secureHeaders, uriLimit)
+	// A panic is a 500 "internal error" to the client, with its stack in the log only.
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+		log.Error("panic", "method", c.Method(), "path", c.Path(), "panic", e, "stack", string(debug.Stack()))
+	}}), secureHeaders, uriLimit)
 	v1 := app.Group("/v1", Authenticate(svc))
 	h := handlers{svc: svc}
 	// Every route: who may ask (403 before any validation), then how often.

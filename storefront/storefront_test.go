@@ -60,6 +60,7 @@ type response struct {
 	status int
 	header http.Header
 	body   map[string]any
+	raw    string
 }
 
 func do(t *testing.T, app *fiber.App, method, path, key string, body string, headers ...string) response {
@@ -85,6 +86,7 @@ func do(t *testing.T, app *fiber.App, method, path, key string, body string, hea
 	defer resp.Body.Close()
 	out := response{status: resp.StatusCode, header: resp.Header, body: map[string]any{}}
 	b, _ := io.ReadAll(resp.Body)
+	out.raw = string(b)
 	if len(b) > 0 {
 		if err := json.Unmarshal(b, &out.body); err != nil {
 			t.Fatalf("%s %s: body %q: %v", method, path, b, err)

@@ -53,17 +53,19 @@ func TestKeysLifeCycleAcrossReplicas(t *testing.T) {
 		}
 		// eventually waits until every replica answers path with want: the change log
 		// carries a key change to replicas within a follow interval or two.
-		eventually := func(key, path string, want int) {
+		// eventually returns how long the slower replica took.
+		eventually := func(key, path string, want int) time.Duration {
 			t.Helper()
+			start := time.Now()
 			for i, s := range replicas {
-				start := time.Now()
 				for status(s, key, path) != want {
 					if time.Since(start) > 10*interval {
 						t.Fatalf("replica %d: %s still %d after %v, want %d", i, path, status(s, key, path), time.Since(start), want)
 					}
-					time.Sleep(interval / 10)
+					time.Sleep(interval / 20)
 				}
 			}
+			return time.Since(start)
 		}
 
 		cli(false, "keys", "create", "--name", "nobody", "--storefront", sf.Name, "--scopes", "orders:delete")
@@ -87,6 +89,19 @@ func TestKeysLifeCycleAcrossReplicas(t *testing.T) {
 		eventually(next, "/v1/accounts/"+mine+"/credit", 403) // the successor has the same scopes
 		eventually(key, prices, 200)
 
+		// Timed from the revocation's commit: one follow interval for the next poll to
+		// see it, and a little for the replicas to reload their keys (measured 99-206ms
+		// for a 200ms interval; the bound leaves room for a loaded CI machine).
+		probe, probeID := created(cli(true, "keys", "create", "--name", "probe", "--storefront", sf.Name))
+		eventually(probe, prices, 200)
+		if _, err := e.db.RevokeKey(context.Background(), probeID); err != nil {
+			t.Fatal(err)
+		}
+		if took := eventually(probe, prices, 401); took > 2*interval {
+			t.Errorf("a revoked key worked on a replica for %v, more than two follow intervals (%v)", took, interval)
+		} else {
+			t.Logf("a revoked key stopped working on both replicas within %v (follow interval %v)", took, interval)
+		}
 		cli(true, "keys", "revoke", id)
 		eventually(key, prices, 401)
 		eventually(next, prices, 200)
