@@ -8,10 +8,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -95,17 +97,36 @@ func TestTLSWithReloadOnSIGHUP(t *testing.T) {
 	if n := served(first); n != 1 {
 		t.Fatalf("serial %d, want 1", n)
 	}
+	// The container health check trusts exactly the configured certificate.
+	health := func() error {
+		cmd := exec.Command(binary, "healthcheck", "--url", srv.URL+"/readyz")
+		cmd.Env = append(os.Environ(), "B2BRIDGE_TLS_CERT_FILE="+certFile)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			return fmt.Errorf("%w: %s", err, out)
+		}
+		return nil
+	}
+	if err := health(); err != nil {
+		t.Errorf("healthcheck over TLS: %v", err)
+	}
 	if _, err := http.Get(strings.Replace(srv.URL, "https://", "http://", 1) + "/healthz"); err == nil {
 		t.Error("plain HTTP answered on the TLS port")
 	}
 
 	second := writeCertificate(t, certFile, keyFile, 2)
+	if err := health(); err == nil {
+		t.Error("healthcheck passed while the bridge serves another certificate than the file's")
+	}
 	if err := srv.cmd.Process.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the renewed certificate", func() bool { return strings.Contains(srv.stderr.String(), "TLS certificate reloaded") })
 	if n := served(second); n != 2 {
 		t.Fatalf("after SIGHUP: serial %d, want 2", n)
+	}
+	if err := health(); err != nil {
+		t.Errorf("healthcheck after the reload: %v", err)
 	}
 
 	if err := os.WriteFile(keyFile, []byte("not a key"), 0o600); err != nil {
