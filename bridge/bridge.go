@@ -51,6 +51,18 @@ type Config struct {
 	// StrictMappings: only mapped SKUs exist for storefronts; otherwise an unmapped SKU
 	// is the ERP's own.
 	StrictMappings bool
+	// Observer, if set, is told of every ERP call and breaker change, for metrics.
+	Observer Observer
+}
+
+// Observer is told what the service's ERP guards do. Calls come from request goroutines
+// and must not block.
+type Observer interface {
+	// ERPCall is one call of a class: outcome is ok, refused (the ERP answered no),
+	// not_found, error, timeout, busy (no slot within the timeout) or breaker_open.
+	ERPCall(class Class, outcome string, d time.Duration)
+	// BreakerChange is a class's breaker going from one state to another.
+	BreakerChange(class Class, from, to string)
 }
 
 // BreakerConfig configures a circuit breaker.
@@ -148,7 +160,7 @@ func New(e erp.ERP, cfg Config, log *slog.Logger) (*Service, error) {
 		if c == OrderWrites {
 			timeout, n = cfg.OrderTimeout, cfg.OrderConcurrency
 		}
-		s.guards[c] = newGuard(c, timeout, n, cfg.Breaker)
+		s.guards[c] = newGuard(c, timeout, n, cfg.Breaker, cfg.Observer)
 	}
 	if err := s.newCaches(); err != nil {
 		return nil, fmt.Errorf("caches: %w", err)

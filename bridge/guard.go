@@ -32,13 +32,19 @@ type guard struct {
 	breaker *gobreaker.CircuitBreaker[struct{}]
 	timeout time.Duration
 	slots   chan struct{}
+	obs     Observer // nil: none
 }
 
-func newGuard(class Class, timeout time.Duration, concurrency int, b BreakerConfig) *guard {
+func newGuard(class Class, timeout time.Duration, concurrency int, b BreakerConfig, obs Observer) *guard {
+	var onChange func(string, gobreaker.State, gobreaker.State)
+	if obs != nil {
+		onChange = func(_ string, from, to gobreaker.State) { obs.BreakerChange(class, from.String(), to.String()) }
+	}
 	return &guard{
 		class:   class,
 		timeout: timeout,
 		slots:   make(chan struct{}, concurrency),
+		obs:     obs,
 		breaker: gobreaker.NewCircuitBreaker[struct{}](gobreaker.Settings{
 			Name:        string(class),
 			MaxRequests: 1,
@@ -50,7 +56,8 @@ func newGuard(class Class, timeout time.Duration, concurrency int, b BreakerConf
 				return err == nil || errors.As(err, &r) || errors.Is(err, erp.ErrNotFound)
 			},
 			// A client that hung up says nothing about the ERP.
-			IsExcluded: func(err error) bool { return errors.Is(err, context.Canceled) },
+			IsExcluded:    func(err error) bool { return errors.Is(err, context.Canceled) },
+			OnStateChange: onChange,
 		}),
 	}
 }
@@ -60,19 +67,43 @@ func newGuard(class Class, timeout time.Duration, concurrency int, b BreakerConf
 func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
+	start, outcome := time.Now(), ""
 	_, err := g.breaker.Execute(func() (struct{}, error) {
 		select {
 		case g.slots <- struct{}{}:
 			defer func() { <-g.slots }()
 		case <-ctx.Done():
+			outcome = "busy"
 			return struct{}{}, fmt.Errorf("%s: all %d slots busy: %w", g.class, cap(g.slots), ctx.Err())
 		}
 		return struct{}{}, f(ctx)
 	})
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
-		return fmt.Errorf("%s: %w", g.class, errBreakerOpen)
+		outcome, err = "breaker_open", fmt.Errorf("%s: %w", g.class, errBreakerOpen)
+	}
+	if g.obs != nil {
+		if outcome == "" {
+			outcome = callOutcome(err)
+		}
+		g.obs.ERPCall(g.class, outcome, time.Since(start))
 	}
 	return err
+}
+
+// callOutcome names how an ERP call that ran ended.
+func callOutcome(err error) string {
+	var r *erp.Refusal
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &r):
+		return "refused"
+	case errors.Is(err, erp.ErrNotFound):
+		return "not_found"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "error"
 }
 
 // state is the breaker's state: closed, half-open or open.

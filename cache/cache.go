@@ -62,6 +62,7 @@ type Result[V any] struct {
 // Stats counts what the cache did.
 type Stats struct {
 	Hits, Misses, StaleServed, Loads, LoadErrors, Refreshes uint64
+	Evictions                                               uint64 // entries dropped to stay within MaxBytes
 	CostBytes                                               uint64
 }
 
@@ -83,7 +84,7 @@ type Cache[V any] struct {
 	refreshing sync.Map // key → struct{}
 	now        func() time.Time
 
-	hits, misses, stale, loads, loadErrors, refreshes atomic.Uint64
+	hits, misses, stale, loads, loadErrors, refreshes, evictions atomic.Uint64
 }
 
 // New returns a cache whose entries cost cost(v) bytes.
@@ -94,16 +95,19 @@ func New[V any](opts Options, cost func(V) int64) (*Cache[V], error) {
 	if opts.RefreshTimeout <= 0 {
 		opts.RefreshTimeout = 5 * time.Second
 	}
+	c := &Cache[V]{opts: opts, cost: cost, now: time.Now}
 	store, err := ristretto.NewCache(&ristretto.Config[string, *entry[V]]{
 		NumCounters:        max(10_000, opts.MaxBytes/50), // ~10 per entry of ~500 bytes
 		MaxCost:            opts.MaxBytes,
 		BufferItems:        1024, // fewer hand-offs of access batches to the policy goroutine
 		IgnoreInternalCost: true, // no metrics: they cost every Get, and Stats needs none
+		OnEvict:            func(*ristretto.Item[*entry[V]]) { c.evictions.Add(1) },
 	})
 	if err != nil {
 		return nil, err
 	}
-	return &Cache[V]{opts: opts, cost: cost, store: store, now: time.Now}, nil
+	c.store = store
+	return c, nil
 }
 
 // Close releases the cache's goroutines.
@@ -329,7 +333,7 @@ func (c *Cache[V]) Purge() {
 // Stats returns the cache's counters.
 func (c *Cache[V]) Stats() Stats {
 	s := Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), StaleServed: c.stale.Load(), Loads: c.loads.Load(),
-		LoadErrors: c.loadErrors.Load(), Refreshes: c.refreshes.Load()}
+		LoadErrors: c.loadErrors.Load(), Refreshes: c.refreshes.Load(), Evictions: c.evictions.Load()}
 	s.CostBytes = uint64(c.store.MaxCost() - c.store.RemainingCost())
 	return s
 }

@@ -126,6 +126,8 @@ func (h handlers) placeOrder(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Locals(orderIDKey, placed.Order.ID)
+	c.Locals(orderNumberKey, placed.Order.Number)
 	c.Location("/v1/accounts/" + account + "/orders/" + placed.Order.ID)
 	status := http.StatusCreated
 	if placed.Replayed {

@@ -83,7 +83,10 @@ type lineProblem struct {
 // Internal errors are logged in full and shown as "internal error" with the request id.
 func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 	return func(c *fiber.Ctx, err error) error {
-		p := problem{RequestID: requestID(c)}
+		p := problem{RequestID: c.GetRespHeader(fiber.HeaderXRequestID)}
+		if p.RequestID == "" { // a request that failed before any middleware ran
+			p.RequestID = requestID(c)
+		}
 		var be *bridge.Error
 		var fe *fiber.Error
 		switch {
@@ -139,6 +142,7 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		if p.Code == bridge.CodeInternal {
 			p.Detail = "internal error; quote the request_id when reporting it"
 		}
+		c.Locals(problemCodeKey, string(p.Code))
 		if p.Status == http.StatusServiceUnavailable {
 			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(retryAfterSeconds))
 		}
@@ -149,16 +153,4 @@ func errorHandler(log *slog.Logger) fiber.ErrorHandler {
 		p.Title = http.StatusText(p.Status)
 		return c.Status(p.Status).JSON(p, "application/problem+json")
 	}
-}
-
-// requestID names a failed request in the logs and in its problem: the caller's
-// X-Request-Id if it sent a sane one, else a new one. Only failures get one, which keeps
-// the header work off the hot read path.
-func requestID(c *fiber.Ctx) string {
-	id := c.Get(fiber.HeaderXRequestID)
-	if id == "" || len(id) > 128 {
-		id = utils.UUID()
-	}
-	c.Set(fiber.HeaderXRequestID, id)
-	return id
 }

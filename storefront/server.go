@@ -34,7 +34,7 @@ const (
 
 // New returns the Fiber app with the storefront API mounted at /v1, each route class
 // behind its rate limit. The caller adds ops and admin routes and listens.
-func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
+func New(svc *bridge.Service, log *slog.Logger, limits RateLimits, obs Observer) *fiber.App {
 	if log == nil {
 		log = slog.Default()
 	}
@@ -52,8 +52,9 @@ func New(svc *bridge.Service, log *slog.Logger, limits RateLimits) *fiber.App {
 		JSONEncoder:           json.Marshal, // goccy/go-json: measured faster than encoding/json here
 		JSONDecoder:           json.Unmarshal,
 	})
-	// A panic is a 500 "internal error" to the client, with its stack in the log only.
-	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+	// Every request is logged and observed, a panic included: a 500 "internal error" to
+	// the client, with its stack in the log only.
+	app.Use(observe(log, obs), recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		log.Error("panic", "method", c.Method(), "path", c.Path(), "panic", e, "stack", string(debug.Stack()))
 	}}), secureHeaders, uriLimit)
 	v1 := app.Group("/v1", Authenticate(svc))

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -53,7 +54,8 @@ func newAppLimited(t testing.TB, e erp.ERP, limits storefront.RateLimits) *fiber
 	if err := svc.LoadMappings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	return storefront.New(svc, nil, limits)
+	// The access log is written, as in production, to where the test does not see it.
+	return storefront.New(svc, slog.New(slog.NewJSONHandler(io.Discard, nil)), limits, nil)
 }
 
 type response struct {
@@ -267,7 +269,7 @@ func TestRateLimitsPerStorefrontAndClass(t *testing.T) {
 	if err := svc.LoadKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	app := storefront.New(svc, nil, storefront.RateLimits{Reads: 3, Writes: 2, Window: time.Minute})
+	app := storefront.New(svc, nil, storefront.RateLimits{Reads: 3, Writes: 2, Window: time.Minute}, nil)
 	north, south := e.Credentials.Storefronts[0], e.Credentials.Storefronts[1]
 	for i := 1; i <= 4; i++ {
 		got := do(t, app, "GET", "/v1/availability?sku=BRG-00001", north.Key, "")

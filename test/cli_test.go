@@ -83,16 +83,7 @@ func emptyPostgresSchema(t *testing.T, password string) string {
 // configured ERP, with the same report and all-or-nothing rule as the admin API.
 func TestMappingCommands(t *testing.T) {
 	eachERP(t, func(t *testing.T, e *erpTarget) {
-		run := func(wantOK bool, args ...string) string {
-			t.Helper()
-			cmd := exec.Command(binary, args...)
-			cmd.Env = append(append(os.Environ(), e.env...), "B2BRIDGE_DATA="+e.dir)
-			out, err := cmd.Output()
-			if (err == nil) != wantOK {
-				t.Fatalf("b2bridge %s: err %v, want ok %v:\n%s", strings.Join(args, " "), err, wantOK, out)
-			}
-			return string(out)
-		}
+		run := func(wantOK bool, args ...string) string { t.Helper(); return e.cli(t, wantOK, args...) }
 		file := filepath.Join(t.TempDir(), "customers.csv")
 		run(true, "mapping", "export", "--data", e.dir, "--kind", "customers", file)
 		exported, err := os.ReadFile(file)

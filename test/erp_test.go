@@ -3,7 +3,10 @@ package test
 import (
 	"context"
 	"database/sql"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/govalues/decimal"
@@ -61,6 +64,21 @@ func openDB(t *testing.T, dsn string) *sqlerp.DB {
 func (e *erpTarget) start(t *testing.T, env ...string) *server {
 	t.Helper()
 	return startServer(t, e.dir, append(append([]string{}, e.env...), env...)...)
+}
+
+// cli runs a b2bridge command on the ERP and returns its standard output; it fails the
+// test unless the command succeeds or fails as wantOK says.
+func (e *erpTarget) cli(t *testing.T, wantOK bool, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = append(append(os.Environ(), e.env...), "B2BRIDGE_DATA="+e.dir)
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if (err == nil) != wantOK {
+		t.Fatalf("b2bridge %s: err %v, want ok %v:\n%s%s", strings.Join(args, " "), err, wantOK, out, stderr.String())
+	}
+	return string(out) + stderr.String()
 }
 
 // exec runs a statement written with ? placeholders.

@@ -2,8 +2,6 @@ package test
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,16 +19,7 @@ var (
 // shows what happened, never a key.
 func TestKeysLifeCycleAcrossReplicas(t *testing.T) {
 	eachERP(t, func(t *testing.T, e *erpTarget) {
-		cli := func(wantOK bool, args ...string) string {
-			t.Helper()
-			cmd := exec.Command(binary, args...)
-			cmd.Env = append(append(os.Environ(), e.env...), "B2BRIDGE_DATA="+e.dir)
-			out, err := cmd.CombinedOutput()
-			if (err == nil) != wantOK {
-				t.Fatalf("b2bridge %s: err %v, want ok %v:\n%s", strings.Join(args, " "), err, wantOK, out)
-			}
-			return string(out)
-		}
+		cli := func(wantOK bool, args ...string) string { t.Helper(); return e.cli(t, wantOK, args...) }
 		created := func(out string) (key, id string) {
 			t.Helper()
 			k, i := shownKey.FindStringSubmatch(out), keyID.FindStringSubmatch(out)

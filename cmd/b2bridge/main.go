@@ -116,7 +116,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *dsn != "" {
 		cfg.ERP.DSN = *dsn
 	}
-	m := &Main{Config: cfg, Log: newLogger(stderr, cfg.LogLevel)}
+	logs := newLogWriter(stderr)
+	defer logs.Close()
+	m := &Main{Config: cfg, Log: newLogger(logs, cfg.LogLevel)}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
@@ -157,7 +159,7 @@ func (m *Main) reloadTLS() {
 func newLogger(w io.Writer, level string) *slog.Logger {
 	var l slog.Level
 	_ = l.UnmarshalText([]byte(level)) // validated with the config
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
 }
 
 // Main is the running program, drivable by tests without the flag parser.
@@ -177,6 +179,7 @@ type Main struct {
 	stopFollow context.CancelFunc
 	redis      *redis.Client // the rate limits' shared counts, if configured
 	cert       *certificate  // the TLS certificate served, if configured
+	metrics    *metrics
 }
 
 // Run opens the ERP, loads the API keys and starts serving. It returns once the
@@ -196,7 +199,10 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, f := range m.Config.ERP.Faults {
 		m.erp.Faults.Set(f) // validated with the config
 	}
-	if m.svc, err = bridge.New(m.erp, m.Config.bridge(), m.Log); err != nil {
+	m.metrics = newMetrics()
+	cfg := m.Config.bridge()
+	cfg.Observer = m.metrics
+	if m.svc, err = bridge.New(m.erp, cfg, m.Log); err != nil {
 		m.erp.Close()
 		return err
 	}
@@ -216,8 +222,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.erp.Close()
 		return err
 	}
-	m.app = storefront.New(m.svc, m.Log, limits)
-	addOps(m.app, m.svc)
+	m.metrics.watch(m.svc)
+	m.app = storefront.New(m.svc, m.Log, limits, m.metrics)
+	addOps(m.app, m.svc, m.metrics)
 	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := m.listen()
 	if err != nil {

@@ -7,8 +7,9 @@ import (
 	"github.com/b2bridge/b2bridge/erp/embedded"
 )
 
-// addOps mounts the health routes beside the storefront API.
-func addOps(app *fiber.App, svc *bridge.Service) {
+// addOps mounts the health and metrics routes beside the storefront API.
+func addOps(app *fiber.App, svc *bridge.Service, m *metrics) {
+	app.Get("/metrics", m.handler())
 	app.Get("/healthz", func(c *fiber.Ctx) error {
 		return c.JSON(fiber.Map{"status": "ok"})
 	})
