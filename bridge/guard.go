@@ -7,6 +7,10 @@ import (
 	"time"
 
 	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/b2bridge/b2bridge/erp"
 )
@@ -67,6 +71,8 @@ func newGuard(class Class, timeout time.Duration, concurrency int, b BreakerConf
 func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
 	ctx, cancel := context.WithTimeout(ctx, g.timeout)
 	defer cancel()
+	ctx, span := tracer.Start(ctx, "erp "+string(g.class), trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
 	start, outcome := time.Now(), ""
 	_, err := g.breaker.Execute(func() (struct{}, error) {
 		select {
@@ -81,14 +87,22 @@ func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
 	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
 		outcome, err = "breaker_open", fmt.Errorf("%s: %w", g.class, errBreakerOpen)
 	}
+	if outcome == "" && (g.obs != nil || span.IsRecording()) {
+		outcome = callOutcome(err)
+	}
 	if g.obs != nil {
-		if outcome == "" {
-			outcome = callOutcome(err)
-		}
 		g.obs.ERPCall(g.class, outcome, time.Since(start))
+	}
+	if span.IsRecording() {
+		span.SetAttributes(attribute.String("b2bridge.erp.class", string(g.class)), attribute.String("b2bridge.erp.outcome", outcome))
+		if outcome != "ok" && outcome != "refused" && outcome != "not_found" {
+			span.SetStatus(codes.Error, outcome)
+		}
 	}
 	return err
 }
+
+var tracer = otel.Tracer("github.com/b2bridge/b2bridge/bridge")
 
 // callOutcome names how an ERP call that ran ended.
 func callOutcome(err error) string {

@@ -111,7 +111,7 @@ func FuzzOrder(f *testing.F) {
 	if err := svc.LoadMappings(context.Background()); err != nil {
 		f.Fatal(err)
 	}
-	app := storefront.New(svc, nil, storefront.RateLimits{}, nil)
+	app := storefront.New(svc, storefront.Options{})
 	f.Fuzz(func(t *testing.T, body string) { post(t, app, "/v1/accounts/A1/orders", body, 201, &violation) })
 }
 

@@ -8,6 +8,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/utils"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Request is what the access log and the metrics learn of one answered request.
@@ -41,13 +45,20 @@ const (
 // observe gives every request an id (the caller's X-Request-ID if sane), answers errors
 // through the app's error handler so that the status is final, then writes one log line
 // and tells the observer.
-func observe(log *slog.Logger, obs Observer) fiber.Handler {
+func observe(log *slog.Logger, obs Observer, tracing bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		start := time.Now()
 		if obs != nil {
 			obs.Started()
 		}
 		id := requestID(c)
+		// A span per request (and, in bridge, per ERP call), continuing the caller's trace.
+		span := trace.SpanFromContext(context.Background()) // a no-op span, unless tracing
+		if tracing {
+			ctx := otel.GetTextMapPropagator().Extract(c.UserContext(), headerCarrier{c})
+			ctx, span = tracer.Start(ctx, c.Method(), trace.WithSpanKind(trace.SpanKindServer))
+			c.SetUserContext(ctx)
+		}
 		if err := c.Next(); err != nil {
 			if err := c.App().ErrorHandler(c, err); err != nil {
 				c.Status(fiber.StatusInternalServerError)
@@ -62,6 +73,15 @@ func observe(log *slog.Logger, obs Observer) fiber.Handler {
 		if h := log.Handler(); h.Enabled(context.Background(), slog.LevelInfo) {
 			h.Handle(context.Background(), accessRecord(end, r)) // a log line per request: no caller's PC to look up
 		}
+		if span.IsRecording() {
+			span.SetName(r.Method + " " + r.Route)
+			span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", r.Route),
+				attribute.Int("http.response.status_code", r.Status), attribute.String("b2bridge.request_id", r.ID))
+			if r.Status >= 500 {
+				span.SetStatus(codes.Error, r.Code)
+			}
+		}
+		span.End()
 		if obs != nil {
 			obs.Answered(r)
 		}
@@ -81,6 +101,19 @@ func accessRecord(at time.Time, r Request) slog.Record {
 		}
 	}
 	return rec
+}
+
+var tracer = otel.Tracer("github.com/b2bridge/b2bridge/storefront")
+
+// headerCarrier reads and writes trace context in a request's headers.
+type headerCarrier struct{ c *fiber.Ctx }
+
+func (h headerCarrier) Get(key string) string { return h.c.Get(key) }
+func (h headerCarrier) Set(key, value string) { h.c.Request().Header.Set(key, value) }
+func (h headerCarrier) Keys() []string {
+	var keys []string
+	h.c.Request().Header.VisitAll(func(k, _ []byte) { keys = append(keys, string(k)) })
+	return keys
 }
 
 // route is the template of the route that answered: never the raw path, whose ids would

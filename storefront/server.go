@@ -34,7 +34,19 @@ const (
 
 // New returns the Fiber app with the storefront API mounted at /v1, each route class
 // behind its rate limit. The caller adds ops and admin routes and listens.
-func New(svc *bridge.Service, log *slog.Logger, limits RateLimits, obs Observer) *fiber.App {
+// Options are what New needs besides the service; the zero value is a quiet app without
+// rate limits.
+type Options struct {
+	Log      *slog.Logger // nil: slog.Default()
+	Limits   RateLimits
+	Observer Observer // told of every request, for metrics; nil: none
+	// Tracing makes a span of every request with the global OpenTelemetry provider; off,
+	// the read path does no tracing work at all.
+	Tracing bool
+}
+
+func New(svc *bridge.Service, o Options) *fiber.App {
+	log, limits := o.Log, o.Limits
 	if log == nil {
 		log = slog.Default()
 	}
@@ -54,7 +66,7 @@ func New(svc *bridge.Service, log *slog.Logger, limits RateLimits, obs Observer)
 	})
 	// Every request is logged and observed, a panic included: a 500 "internal error" to
 	// the client, with its stack in the log only.
-	app.Use(observe(log, obs), recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+	app.Use(observe(log, o.Observer, o.Tracing), recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		log.Error("panic", "method", c.Method(), "path", c.Path(), "panic", e, "stack", string(debug.Stack()))
 	}}), secureHeaders, uriLimit)
 	v1 := app.Group("/v1", Authenticate(svc))

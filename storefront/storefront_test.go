@@ -44,6 +44,13 @@ func newApp(t testing.TB, e erp.ERP) *fiber.App {
 
 func newAppLimited(t testing.TB, e erp.ERP, limits storefront.RateLimits) *fiber.App {
 	t.Helper()
+	return newAppWith(t, e, storefront.Options{Limits: limits})
+}
+
+// newAppWith returns the app over e with these options; its access log is written, as in
+// production, but to where the test does not see it.
+func newAppWith(t testing.TB, e erp.ERP, o storefront.Options) *fiber.App {
+	t.Helper()
 	svc, err := bridge.New(e, bridge.DefaultConfig, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -54,8 +61,8 @@ func newAppLimited(t testing.TB, e erp.ERP, limits storefront.RateLimits) *fiber
 	if err := svc.LoadMappings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	// The access log is written, as in production, to where the test does not see it.
-	return storefront.New(svc, slog.New(slog.NewJSONHandler(io.Discard, nil)), limits, nil)
+	o.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	return storefront.New(svc, o)
 }
 
 type response struct {
@@ -269,7 +276,7 @@ func TestRateLimitsPerStorefrontAndClass(t *testing.T) {
 	if err := svc.LoadKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	app := storefront.New(svc, nil, storefront.RateLimits{Reads: 3, Writes: 2, Window: time.Minute}, nil)
+	app := storefront.New(svc, storefront.Options{Limits: storefront.RateLimits{Reads: 3, Writes: 2, Window: time.Minute}})
 	north, south := e.Credentials.Storefronts[0], e.Credentials.Storefronts[1]
 	for i := 1; i <= 4; i++ {
 		got := do(t, app, "GET", "/v1/availability?sku=BRG-00001", north.Key, "")

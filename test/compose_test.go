@@ -71,7 +71,7 @@ func TestComposeServicesPerProfile(t *testing.T) {
 	if got, want := sorted(def.ServiceNames()), []string{"bridge", "erp-init", "postgres"}; !slices.Equal(got, want) {
 		t.Errorf("default services %q, want %q", got, want)
 	}
-	if got, want := sorted(def.DisabledServiceNames()), []string{"bridge-oracle", "erp-init-oracle", "oracle"}; !slices.Equal(got, want) {
+	if got, want := sorted(def.DisabledServiceNames()), []string{"bridge-oracle", "erp-init-oracle", "grafana", "oracle", "prometheus"}; !slices.Equal(got, want) {
 		t.Errorf("services behind a profile %q, want %q", got, want)
 	}
 	if def.Name != "b2bridge" {
@@ -82,8 +82,8 @@ func TestComposeServicesPerProfile(t *testing.T) {
 	if got, want := sorted(ora.ServiceNames()), []string{"bridge", "bridge-oracle", "erp-init", "erp-init-oracle", "oracle", "postgres"}; !slices.Equal(got, want) {
 		t.Errorf("services with profile oracle %q, want %q", got, want)
 	}
-	if got := ora.DisabledServiceNames(); len(got) != 0 {
-		t.Errorf("services still disabled with profile oracle: %q", got)
+	if got, want := sorted(ora.DisabledServiceNames()), []string{"grafana", "prometheus"}; !slices.Equal(got, want) {
+		t.Errorf("services still disabled with profile oracle: %q, want %q", got, want)
 	}
 	for _, s := range composeSetups {
 		for _, name := range []string{s.db, s.init, s.bridge} {
@@ -221,7 +221,7 @@ func TestComposeBridgeServices(t *testing.T) {
 			}
 		}
 	}
-	if got, want := sorted(keys(p.Volumes)), []string{"bridge-data", "bridge-oracle-data", "oracle-data", "postgres-data"}; !slices.Equal(got, want) {
+	if got, want := sorted(keys(p.Volumes)), []string{"bridge-data", "bridge-oracle-data", "grafana-data", "oracle-data", "postgres-data", "prometheus-data"}; !slices.Equal(got, want) {
 		t.Errorf("volumes %q, want %q", got, want)
 	}
 }
@@ -598,4 +598,77 @@ func atoi(s string) int {
 		return -1
 	}
 	return n
+}
+
+// The observability profile: Prometheus scraping each bridge's /metrics on the port it
+// listens on, and Grafana provisioned with that Prometheus and the b2bridge dashboard,
+// from files that exist in the repository.
+func TestComposeObservability(t *testing.T) {
+	p := loadCompose(t, nil, "observability")
+	prom, grafana := p.Services["prometheus"], p.Services["grafana"]
+	if !slices.Equal(prom.Profiles, []string{"observability"}) || !slices.Equal(grafana.Profiles, []string{"observability"}) {
+		t.Fatalf("profiles: prometheus %q, grafana %q", prom.Profiles, grafana.Profiles)
+	}
+	// Bind mounts: the host side must exist, at the path the container reads.
+	mounted := map[string]string{} // container path → repository path
+	for _, svc := range []types.ServiceConfig{prom, grafana} {
+		for _, v := range svc.Volumes {
+			if v.Type != types.VolumeTypeBind {
+				continue
+			}
+			rel, err := filepath.Rel(filepath.Dir(p.ComposeFiles[0]), v.Source)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := os.Stat(filepath.Join("..", rel)); err != nil || !v.ReadOnly {
+				t.Errorf("%s: mount %s → %s: %v (read-only %v)", svc.Name, rel, v.Target, err, v.ReadOnly)
+			}
+			mounted[v.Target] = filepath.Join("..", rel)
+		}
+	}
+	var promConfig struct {
+		ScrapeConfigs []struct {
+			StaticConfigs []struct{ Targets []string } `yaml:"static_configs"`
+		} `yaml:"scrape_configs"`
+	}
+	readYAML(t, mounted["/etc/prometheus/prometheus.yml"], &promConfig)
+	var targets []string
+	for _, sc := range promConfig.ScrapeConfigs {
+		for _, st := range sc.StaticConfigs {
+			targets = append(targets, st.Targets...)
+		}
+	}
+	for _, b := range composeSetups {
+		if !slices.Contains(targets, b.bridge+":8080") {
+			t.Errorf("Prometheus does not scrape %s:8080 (targets %q)", b.bridge, targets)
+		}
+	}
+	var providers struct {
+		Providers []struct{ Options struct{ Path string } } `yaml:"providers"`
+	}
+	readYAML(t, filepath.Join(mounted["/etc/grafana/provisioning"], "dashboards", "b2bridge.yml"), &providers)
+	if len(providers.Providers) != 1 || mounted[providers.Providers[0].Options.Path] == "" {
+		t.Fatalf("Grafana's dashboard provider reads %+v, which no mount provides", providers)
+	}
+	if _, err := os.Stat(filepath.Join(mounted[providers.Providers[0].Options.Path], "b2bridge.json")); err != nil {
+		t.Error(err)
+	}
+	var datasources struct {
+		Datasources []struct{ URL string } `yaml:"datasources"`
+	}
+	readYAML(t, filepath.Join(mounted["/etc/grafana/provisioning"], "datasources", "prometheus.yml"), &datasources)
+	if len(datasources.Datasources) != 1 || datasources.Datasources[0].URL != "http://prometheus:9090" {
+		t.Errorf("Grafana's data sources: %+v", datasources)
+	}
+}
+
+func readYAML(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
 }

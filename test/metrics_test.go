@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -121,6 +123,7 @@ func TestMetricsAndLogsMatchWhatWasSent(t *testing.T) {
 			t.Errorf("/metrics lacks %s", name)
 		}
 	}
+	dashboardQueriesExist(t, m)
 
 	srv.stop()
 	var lines []map[string]any
@@ -157,4 +160,40 @@ func TestMetricsAndLogsMatchWhatWasSent(t *testing.T) {
 		}
 	}
 	t.Error("no log line carries the request id the client sent")
+}
+
+var metricName = regexp.MustCompile(`\b(?:b2bridge|go|process)_[a-z_]+\b`)
+
+// dashboardQueriesExist checks that every metric the Grafana dashboard queries is one
+// the server exposes: a renamed metric would leave a panel silently empty.
+func dashboardQueriesExist(t *testing.T, scraped map[string]*dto.MetricFamily) {
+	t.Helper()
+	b, err := os.ReadFile("../deploy/grafana/dashboards/b2bridge.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dash struct {
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	if err := json.Unmarshal(b, &dash); err != nil {
+		t.Fatalf("dashboard: %v", err)
+	}
+	queried := 0
+	for _, p := range dash.Panels {
+		for _, q := range p.Targets {
+			for _, name := range metricName.FindAllString(q.Expr, -1) {
+				queried++
+				family := strings.TrimSuffix(name, "_bucket")
+				if scraped[family] == nil {
+					t.Errorf("dashboard panel %q queries %s, which /metrics does not expose", p.Title, name)
+				}
+			}
+		}
+	}
+	if queried < 10 {
+		t.Errorf("the dashboard queries %d metrics: its panels were not read", queried)
+	}
 }

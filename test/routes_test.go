@@ -45,7 +45,7 @@ func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 	if err := svc.LoadMappings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	app := storefront.New(svc, nil, storefront.DefaultRateLimits, nil)
+	app := storefront.New(svc, storefront.Options{Limits: storefront.DefaultRateLimits})
 	adminapi.Mount(app, svc, storefront.RateLimit("admin", storefront.DefaultRateLimits.Admin, storefront.DefaultRateLimits))
 
 	params := strings.NewReplacer(":account", "B1", ":id", "1", ":kind", "skus", ":key", "X-1")

@@ -172,14 +172,15 @@ type Main struct {
 	// Credentials are the demo credentials of the embedded ERP, if it has them.
 	Credentials *embedded.Credentials
 
-	erp        *embedded.ERP
-	svc        *bridge.Service
-	app        *fiber.App
-	serveErr   chan error
-	stopFollow context.CancelFunc
-	redis      *redis.Client // the rate limits' shared counts, if configured
-	cert       *certificate  // the TLS certificate served, if configured
-	metrics    *metrics
+	erp         *embedded.ERP
+	svc         *bridge.Service
+	app         *fiber.App
+	serveErr    chan error
+	stopFollow  context.CancelFunc
+	redis       *redis.Client // the rate limits' shared counts, if configured
+	cert        *certificate  // the TLS certificate served, if configured
+	metrics     *metrics
+	stopTracing func(context.Context) error // nil: tracing is off
 }
 
 // Run opens the ERP, loads the API keys and starts serving. It returns once the
@@ -192,6 +193,9 @@ func (m *Main) Run(ctx context.Context) error {
 		m.Log = slog.Default()
 	}
 	var err error
+	if m.stopTracing, err = startTracing(ctx); err != nil {
+		return err
+	}
 	if m.erp, err = m.openERP(ctx); err != nil {
 		return err
 	}
@@ -223,7 +227,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.metrics.watch(m.svc)
-	m.app = storefront.New(m.svc, m.Log, limits, m.metrics)
+	m.app = storefront.New(m.svc, storefront.Options{Log: m.Log, Limits: limits, Observer: m.metrics, Tracing: m.stopTracing != nil})
 	addOps(m.app, m.svc, m.metrics)
 	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := m.listen()
@@ -334,6 +338,11 @@ func (m *Main) Close() error {
 	}
 	if m.redis != nil {
 		err = errors.Join(err, m.redis.Close())
+	}
+	if m.stopTracing != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		err = errors.Join(err, m.stopTracing(ctx)) // sends the spans still batched
 	}
 	return err
 }

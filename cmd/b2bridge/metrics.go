@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/b2bridge/b2bridge/bridge"
+	"github.com/b2bridge/b2bridge/erp"
 	"github.com/b2bridge/b2bridge/storefront"
 )
 
@@ -83,6 +84,15 @@ func newMetrics() *metrics {
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "b2bridge_breaker_transitions_total",
 			Help: "Circuit breaker state changes by operation class."}, []string{"class", "from", "to"}),
 	}
+	// Series that exist before their first event, so that a dashboard shows 0, not nothing.
+	for _, class := range erp.Classes {
+		for _, t := range [][2]string{{"closed", "open"}, {"open", "half-open"}, {"half-open", "closed"}, {"half-open", "open"}} {
+			m.transitions.WithLabelValues(string(class), t[0], t[1])
+		}
+		m.erpCalls.WithLabelValues(string(class), "ok")
+	}
+	m.orders.WithLabelValues("placed", "")
+	m.orders.WithLabelValues("replayed", "")
 	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.orders, m.erpCalls, m.erpLatency, m.transitions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
