@@ -3,6 +3,7 @@ module github.com/b2bridge/b2bridge
 go 1.26.8
 
 require (
+	github.com/HdrHistogram/hdrhistogram-go v1.4.0
 	github.com/compose-spec/compose-go/v2 v2.16.2
 	github.com/dgraph-io/ristretto/v2 v2.4.2
 	github.com/go-playground/validator/v10 v10.30.6
