@@ -269,7 +269,7 @@ func (r *run) cart(rng *rand.Rand) []line {
 }
 
 // send makes one request of the kind; an order is retried with the same Idempotency-Key
-// on 503 and on no answer, as a careful storefront would.
+// on a 5xx and on no answer, as a careful storefront would.
 func (r *run) send(ctx context.Context, kind Kind, i int, due time.Time, acct account, lines []line) {
 	base := r.cfg.Target + "/v1/accounts/" + acct.id
 	switch kind {
@@ -293,7 +293,8 @@ func (r *run) send(ctx context.Context, kind Kind, i int, due time.Time, acct ac
 		for attempt := 0; ; attempt++ {
 			a = r.do(ctx, "POST", base+"/orders", acct.key, body, key)
 			r.record(kind, due, a)
-			if (a.err == nil && a.status != http.StatusServiceUnavailable) || attempt == 5 || ctx.Err() != nil {
+			// Any 5xx or no answer: a proxy's 502 or 504 may hide a commit, as may a 503.
+			if (a.err == nil && a.status < 500) || attempt == 5 || ctx.Err() != nil {
 				break
 			}
 			r.mu.Lock()

@@ -44,6 +44,15 @@ func TestLoadtestUnderFaults(t *testing.T) {
 	if n := len(res.Audit.Divergences); n != 0 || !strings.HasSuffix(summary.String(), "divergence: 0\n") {
 		t.Errorf("%d divergences under faults", n)
 	}
+	var page strings.Builder
+	if err := res.WriteReport(&page); err != nil {
+		t.Fatal(err)
+	}
+	html := page.String()
+	if strings.Count(html, "<svg") != 3 || strings.Count(html, "<polyline") < 5 || !strings.Contains(html, "divergence: 0") ||
+		strings.Contains(html, "<script") || strings.Contains(html, "src=") || strings.Contains(html, "href=") {
+		t.Errorf("the report is not one self-contained page with three charts and the audit:\n%.2000s", html)
+	}
 	if res.Orders.Confirmed < 10 || res.Orders.Retries == 0 || res.Late != 0 {
 		t.Errorf("orders %+v, %d late: the run did not exercise the order path under faults", res.Orders, res.Late)
 	}

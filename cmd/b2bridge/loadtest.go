@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/b2bridge/b2bridge/loadtest"
@@ -23,6 +24,7 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	mix := fs.String("mix", "reads=80,quotes=10,orders=10", "shares of reads, quotes and orders")
 	accounts := fs.Int("accounts", 0, "accounts to spread the load over (0: every account in the credentials)")
 	seed := fs.Uint64("seed", 1, "seed of the request sequence")
+	report := fs.String("report", "", "also write a self-contained HTML report to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -41,6 +43,16 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	}
 	if err != nil {
 		return err
+	}
+	if *report != "" {
+		f, err := os.Create(*report)
+		if err != nil {
+			return err
+		}
+		if err := errors.Join(res.WriteReport(f), f.Close()); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+		fmt.Fprintf(stdout, "report: %s\n", *report)
 	}
 	if n := len(res.Audit.Divergences); n > 0 {
 		return fmt.Errorf("loadtest: %d divergences between what the run was told and the ERP", n)

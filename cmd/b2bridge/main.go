@@ -57,7 +57,7 @@ const usage = `usage:
   b2bridge mapping import --kind skus|customers|regions [--dry-run] [--data DIR] [--dsn DSN] FILE|-
   b2bridge keys create --name NAME (--storefront NAME | --admin) [--scopes S,...] [--accounts A,...] [--groups G,...] [--expires DATE]
   b2bridge keys list | revoke ID | rotate ID   [--data DIR] [--dsn DSN]
-  b2bridge loadtest [--target URL] [--credentials FILE] [--duration 30s] [--rate 500] [--mix reads=80,quotes=10,orders=10] [--accounts N]
+  b2bridge loadtest [--target URL] [--credentials FILE] [--duration 30s] [--rate 500] [--mix reads=80,quotes=10,orders=10] [--accounts N] [--report FILE]
   b2bridge healthcheck [--url URL]`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
