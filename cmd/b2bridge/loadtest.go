@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/b2bridge/b2bridge/erp/embedded"
 	"github.com/b2bridge/b2bridge/loadtest"
 )
 
@@ -18,7 +20,7 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	target := fs.String("target", "http://127.0.0.1:8080", "the bridge's base URL")
-	credentials := fs.String("credentials", DefaultConfig().Data+"/demo-credentials.json", "keys, accounts and SKUs, as in demo-credentials.json")
+	credentials := fs.String("credentials", filepath.Join(DefaultConfig().Data, embedded.CredentialsFile), "keys, accounts and SKUs, as in demo-credentials.json")
 	duration := fs.Duration("duration", 30*time.Second, "how long to start requests")
 	rate := fs.Int("rate", 500, "requests started per second, however long answers take")
 	mix := fs.String("mix", "reads=80,quotes=10,orders=10", "shares of reads, quotes and orders")

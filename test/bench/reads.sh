@@ -60,8 +60,8 @@ done
 echo "b2bridge resident memory: $rss_before before the rounds, $(rss) after"
 bare=$(median <"$tmp/bare")
 half=$((bare / 2))
-echo "cached availability: median $(median <"$tmp/avail") of bare (budget ≥ 0.70)"
-echo "cached prices:       median $(median <"$tmp/price") of bare (budget ≥ 0.70)"
+echo "cached availability: median $(median <"$tmp/avail") of bare (budget ≥ 0.85)"
+echo "cached prices:       median $(median <"$tmp/price") of bare (budget ≥ 0.85)"
 echo "at half the median bare rate ($half req/s), wrk paced (${PAUSE_MS}ms per connection):"
 echo "  bare fiber:          $(p99_at "$half" "$bare_url" "X-Bench: 1")"
 echo "  cached availability: $(p99_at "$half" "$avail_url" "$auth")"
