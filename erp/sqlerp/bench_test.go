@@ -21,14 +21,15 @@ var benchSync = "FULL"
 
 // BenchmarkPlaceOrder books 3-line orders through the real order transaction (header,
 // pricing read, locked allocation, three conditional reserves, credit, lines, commit) on
-// the embedded ERP with synchronous=FULL, to set against ../shared/ceiling/run.sh.
+// the embedded ERP with synchronous=FULL, to set against ../shared/ceiling/run.sh: 64 in
+// flight, as the budget's 64 clients.
 func BenchmarkPlaceOrder(b *testing.B) {
 	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{Synchronous: benchSync})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer e.Close()
-	benchmarkOrders(b, e, 1)
+	benchmarkOrders(b, e, 64)
 }
 
 // BenchmarkPlaceOrderPostgres is the same on PostgreSQL (B2BRIDGE_TEST_POSTGRES_DSN), with

@@ -33,7 +33,7 @@ type Dialect struct {
 	// Placeholder renders the n-th (1-based) bind parameter.
 	Placeholder func(n int) string
 	// OrderTx runs f in a transaction of pool and commits it; a failed COMMIT is a
-	// *commitError.
+	// *commitError. Nil for SQLite, whose orders are booked by a group commit.
 	OrderTx func(ctx context.Context, pool *sql.DB, f func(Runner) error) error
 	// InsertID runs an INSERT (rebound) and returns the id the database gave the row:
 	// RETURNING where the database has it, RETURNING INTO an out parameter on Oracle.
@@ -81,7 +81,6 @@ var SQLite = Dialect{
 	ReadOnlyTx: &sql.TxOptions{ReadOnly: true},
 	Limit:      " LIMIT ?",
 	Statements: wholeScript,
-	OrderTx:    sqlTx,
 	InsertID:   insertReturning,
 	Money: func(d decimal.Decimal) (any, error) {
 		if d.Scale() > moneyScale {

@@ -68,7 +68,8 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 }
 
 // openSQLite opens the file at path with one writer connection, as SQLite has one
-// writer (queue in Go, not in busy_timeout), and a pool of read-only readers.
+// writer (queue in Go, not in busy_timeout; orders in a group commit), and a pool of
+// read-only readers.
 func openSQLite(path string, opts Options) (*DB, error) {
 	sync := strings.ToUpper(opts.Synchronous)
 	if sync == "" {
@@ -95,7 +96,9 @@ func openSQLite(path string, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(sqliteReadConns)
 	read.SetMaxIdleConns(sqliteReadConns)
-	return New(write, read, SQLite, opts), nil
+	db := New(write, read, SQLite, opts)
+	db.group = newGroupCommit(db)
+	return db, nil
 }
 
 // openPool opens a client-server database with a pool for order transactions and one

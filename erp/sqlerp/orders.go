@@ -20,10 +20,15 @@ var errAlreadyPlaced = errors.New("external reference already booked")
 // PlaceOrder implements erp.ERP: one READ COMMITTED transaction that inserts the header
 // (its unique external reference is the idempotency check), prices and allocates from
 // rows it reads and locks itself, reserves stock and credit with conditional updates, and
-// commits. A refusal rolls everything back.
+// commits. A refusal rolls everything back. On SQLite the transaction is a savepoint of
+// a group commit (groupCommit).
 func (db *DB) PlaceOrder(ctx context.Context, draft erp.OrderDraft) (erp.Placement, error) {
+	place := db.placeOnce
+	if db.group != nil {
+		place = db.group.place
+	}
 	for attempt := 1; ; attempt++ {
-		o, err := db.placeOnce(ctx, draft)
+		o, err := place(ctx, draft)
 		switch {
 		case errors.Is(err, errAlreadyPlaced):
 			// After the rollback: PostgreSQL has aborted the transaction.

@@ -23,8 +23,9 @@ var schemaFS embed.FS
 
 // DB is the ERP port on an ERP interface schema.
 type DB struct {
-	write   *sql.DB // order transactions; for SQLite one connection, as SQLite has one writer
-	read    *sql.DB // reads and quotes
+	write   *sql.DB      // order transactions; for SQLite one connection, as SQLite has one writer
+	read    *sql.DB      // reads and quotes
+	group   *groupCommit // SQLite's orders; nil where the database has many writers
 	dialect Dialect
 	loc     *time.Location
 	now     func() time.Time
@@ -42,8 +43,11 @@ func New(write, read *sql.DB, d Dialect, opts Options) *DB {
 	return db
 }
 
-// Close closes both pools.
+// Close stops booking orders and closes both pools.
 func (db *DB) Close() error {
+	if db.group != nil {
+		db.group.close()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		if rerr := db.read.Close(); err == nil {
@@ -199,6 +203,11 @@ func (r sqlRunner) exec(ctx context.Context, query string, args ...any) (int64, 
 }
 
 func (r sqlRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
+	return execEach(ctx, r, stmts)
+}
+
+// execEach is execBatch for runners that send one statement at a time.
+func execEach(ctx context.Context, r Runner, stmts []statement) ([]int64, error) {
 	n := make([]int64, len(stmts))
 	for i, s := range stmts {
 		var err error

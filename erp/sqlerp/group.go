@@ -1,0 +1,264 @@
+package sqlerp
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/b2bridge/b2bridge/erp"
+)
+
+// maxGroup bounds the orders one group commit books: enough to carry 64 waiting clients
+// in one fsync, few enough that one group's transaction stays short.
+const maxGroup = 128
+
+// maxPrepared bounds the statements kept prepared: the order transaction's shapes (one
+// per line count or warehouse count) number a few dozen; anything past the bound runs
+// unprepared.
+const maxPrepared = 256
+
+// errClosed answers orders still queued when the ERP closes.
+var errClosed = errors.New("the ERP is closing")
+
+// groupCommit books the orders of a database with one writer (SQLite) faster than one
+// fsync per order allows: one goroutine takes the orders that wait, in arrival order,
+// runs each under a SAVEPOINT of one transaction (a refused order rolls back to its own
+// savepoint alone), commits once, and only then answers every order of the group. Its
+// statements are prepared once on the write pool's connection and reused by every group.
+type groupCommit struct {
+	db *DB
+
+	mu     sync.Mutex
+	queue  []*pendingOrder // FIFO: the tail follows the median
+	closed bool
+	wake   chan struct{} // one buffered signal: the queue has orders
+	done   chan struct{} // closed when the writer has stopped
+
+	// Touched by the writer goroutine only.
+	prepared  map[string]*sql.Stmt
+	toPrepare map[string]bool
+	// beforeCommit, when set (tests), runs before each group's COMMIT with the number of
+	// orders it booked; an error stands for a failed COMMIT.
+	beforeCommit func(booked int) error
+}
+
+// pendingOrder is one order waiting for, or booked in, a group.
+type pendingOrder struct {
+	ctx    context.Context
+	draft  erp.OrderDraft
+	taken  bool // in a group; guarded by groupCommit.mu
+	result chan orderResult
+}
+
+type orderResult struct {
+	order erp.Order
+	err   error
+}
+
+func newGroupCommit(db *DB) *groupCommit {
+	g := &groupCommit{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), prepared: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}}
+	go g.run()
+	return g
+}
+
+// place queues draft and waits for its group's answer: what placeOnce answers. An order
+// whose caller gives up before a group takes it is dropped, not booked; once taken, its
+// outcome is unknown to a caller that stops waiting.
+func (g *groupCommit) place(ctx context.Context, draft erp.OrderDraft) (erp.Order, error) {
+	p := &pendingOrder{ctx: ctx, draft: draft, result: make(chan orderResult, 1)}
+	g.mu.Lock()
+	if g.closed {
+		g.mu.Unlock()
+		return erp.Order{}, errClosed
+	}
+	g.queue = append(g.queue, p)
+	g.mu.Unlock()
+	select {
+	case g.wake <- struct{}{}:
+	default: // a signal is already pending
+	}
+	select {
+	case r := <-p.result:
+		return r.order, r.err
+	case <-ctx.Done():
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		select {
+		case r := <-p.result: // answered as the caller gave up
+			return r.order, r.err
+		default:
+		}
+		if !p.taken {
+			for i, q := range g.queue {
+				if q == p {
+					g.queue = append(g.queue[:i], g.queue[i+1:]...)
+					break
+				}
+			}
+			return erp.Order{}, fmt.Errorf("order %s not booked, waited for the writer: %w", draft.ExternalRef, ctx.Err())
+		}
+		return erp.Order{}, fmt.Errorf("order %s: %w: stopped waiting for its group: %w", draft.ExternalRef, erp.ErrOutcomeUnknown, ctx.Err())
+	}
+}
+
+// close stops the writer after the group it is running; orders still queued are answered
+// errClosed.
+func (g *groupCommit) close() {
+	g.mu.Lock()
+	g.closed = true
+	queued := g.queue
+	g.queue = nil
+	g.mu.Unlock()
+	for _, p := range queued {
+		p.result <- orderResult{err: errClosed}
+	}
+	close(g.wake)
+	<-g.done
+	for _, s := range g.prepared {
+		s.Close()
+	}
+}
+
+func (g *groupCommit) run() {
+	defer close(g.done)
+	for range g.wake {
+		for {
+			g.mu.Lock()
+			n := min(len(g.queue), maxGroup)
+			group := make([]*pendingOrder, n)
+			copy(group, g.queue)
+			g.queue = append(g.queue[:0], g.queue[n:]...)
+			for _, p := range group {
+				p.taken = true
+			}
+			g.mu.Unlock()
+			if n == 0 {
+				break
+			}
+			g.book(group)
+			g.prepareNew()
+		}
+	}
+}
+
+// book runs one group's transaction and answers each of its orders.
+func (g *groupCommit) book(group []*pendingOrder) {
+	// The group's own context: one caller giving up must not roll back the others.
+	ctx := context.Background()
+	results := make([]orderResult, len(group))
+	answer := func() {
+		for i, p := range group {
+			p.result <- results[i]
+		}
+	}
+	fail := func(err error) { // nothing of the group is committed
+		for i := range results {
+			results[i] = orderResult{err: err}
+		}
+		answer()
+	}
+	tx, err := g.db.write.BeginTx(ctx, nil)
+	if err != nil {
+		fail(fmt.Errorf("begin: %w", err))
+		return
+	}
+	defer tx.Rollback()
+	r := preparedRunner{tx: tx, g: g}
+	booked := 0
+	for i, p := range group {
+		if err := p.ctx.Err(); err != nil { // its caller has gone: not booked
+			results[i].err = err
+			continue
+		}
+		if _, err := r.exec(ctx, "SAVEPOINT o"); err != nil {
+			fail(fmt.Errorf("savepoint: %w", err))
+			return
+		}
+		o, err := g.db.book(ctx, r, p.draft)
+		results[i] = orderResult{o, err}
+		if err != nil {
+			if _, err := r.exec(ctx, "ROLLBACK TO o"); err != nil {
+				fail(fmt.Errorf("roll back to savepoint: %w", err))
+				return
+			}
+		} else {
+			booked++
+		}
+		if _, err := r.exec(ctx, "RELEASE o"); err != nil {
+			fail(fmt.Errorf("release savepoint: %w", err))
+			return
+		}
+	}
+	err = nil
+	if g.beforeCommit != nil {
+		err = g.beforeCommit(booked)
+	}
+	if err == nil {
+		err = tx.Commit()
+	}
+	if err != nil {
+		// A booked order may or may not be in the ERP: its caller looks it up. Every
+		// other answer of the group was read beside writes that may be gone: retry them.
+		for i := range results {
+			if results[i].err == nil {
+				results[i].err = fmt.Errorf("commit order %s in a group of %d: %w: %w", group[i].draft.ExternalRef, booked, erp.ErrOutcomeUnknown, err)
+			} else {
+				results[i].err = fmt.Errorf("commit of its group failed: %w", err)
+			}
+		}
+	}
+	answer()
+}
+
+// prepareNew prepares, on the write pool, the statements the last group ran unprepared:
+// outside any transaction, so that preparing never waits for the connection the group
+// holds. The pool's one connection keeps them; a replaced connection re-prepares.
+func (g *groupCommit) prepareNew() {
+	for q := range g.toPrepare {
+		if s, err := g.db.write.Prepare(q); err == nil {
+			g.prepared[q] = s
+		}
+		delete(g.toPrepare, q)
+	}
+}
+
+// preparedRunner runs a group's statements in its transaction, prepared where they have
+// been, and notes the others for prepareNew.
+type preparedRunner struct {
+	tx *sql.Tx
+	g  *groupCommit
+}
+
+func (r preparedRunner) stmt(ctx context.Context, query string) *sql.Stmt {
+	if s, ok := r.g.prepared[query]; ok {
+		return r.tx.StmtContext(ctx, s)
+	}
+	if len(r.g.prepared)+len(r.g.toPrepare) < maxPrepared {
+		r.g.toPrepare[query] = true
+	}
+	return nil
+}
+
+func (r preparedRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
+	if s := r.stmt(ctx, query); s != nil {
+		return s.QueryContext(ctx, args...)
+	}
+	return sqlRunner{r.tx}.query(ctx, query, args...)
+}
+
+func (r preparedRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	if s := r.stmt(ctx, query); s != nil {
+		res, err := s.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
+	}
+	return sqlRunner{r.tx}.exec(ctx, query, args...)
+}
+
+func (r preparedRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
+	return execEach(ctx, r, stmts)
+}
