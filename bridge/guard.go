@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
@@ -90,8 +91,12 @@ func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
 	if outcome == "" && (g.obs != nil || span.IsRecording()) {
 		outcome = callOutcome(err)
 	}
+	elapsed := time.Since(start)
 	if g.obs != nil {
-		g.obs.ERPCall(g.class, outcome, time.Since(start))
+		g.obs.ERPCall(g.class, outcome, elapsed)
+	}
+	if total, ok := ctx.Value(erpTimeKey{}).(*atomic.Int64); ok {
+		total.Add(int64(elapsed))
 	}
 	if span.IsRecording() {
 		span.SetAttributes(attribute.String("b2bridge.erp.class", string(g.class)), attribute.String("b2bridge.erp.outcome", outcome))
@@ -103,6 +108,15 @@ func (g *guard) run(ctx context.Context, f func(context.Context) error) error {
 }
 
 var tracer = otel.Tracer("github.com/b2bridge/b2bridge/bridge")
+
+type erpTimeKey struct{}
+
+// WithERPTime returns a context under which the time of every ERP call, from asking its
+// guard (a wait for a slot included) to its answer, is added to *total: a request's own
+// overhead is its latency less that.
+func WithERPTime(ctx context.Context, total *atomic.Int64) context.Context {
+	return context.WithValue(ctx, erpTimeKey{}, total)
+}
 
 // callOutcome names how an ERP call that ran ended.
 func callOutcome(err error) string {

@@ -26,6 +26,9 @@ type Request struct {
 	Account     string
 	OrderID     string // a placed or replayed order
 	OrderNumber string // its ERP order number, once the ERP gave one
+	// ERP is the time an order spent in ERP calls (bridge.WithERPTime); Duration less
+	// ERP is the bridge's own overhead.
+	ERP time.Duration
 }
 
 // Observer is told of each request as it starts and as it is answered, for metrics.
@@ -40,6 +43,7 @@ const (
 	orderIDKey     = "order_id"
 	orderNumberKey = "order_number"
 	problemCodeKey = "problem_code"
+	erpTimeKey     = "erp_time"
 )
 
 // observe gives every request an id (the caller's X-Request-ID if sane), answers errors
@@ -67,6 +71,7 @@ func observe(log *slog.Logger, obs Observer, tracing bool) fiber.Handler {
 		end := time.Now()
 		r := Request{ID: id, Method: method(c.Method()), Route: route(c), Status: c.Response().StatusCode(), Duration: end.Sub(start),
 			Code: local(c, problemCodeKey), Account: strings.Clone(c.Params("account")), OrderID: local(c, orderIDKey), OrderNumber: local(c, orderNumberKey)}
+		r.ERP, _ = c.Locals(erpTimeKey).(time.Duration)
 		if p := Principal(c); p != nil {
 			r.Storefront = p.Storefront
 		}
@@ -99,6 +104,9 @@ func accessRecord(at time.Time, r Request) slog.Record {
 		if a.v != "" {
 			rec.AddAttrs(slog.String(a.k, a.v))
 		}
+	}
+	if r.ERP > 0 {
+		rec.AddAttrs(slog.Int64("erp_us", r.ERP.Microseconds()))
 	}
 	return rec
 }

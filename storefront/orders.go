@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -122,7 +123,9 @@ func (h handlers) placeOrder(c *fiber.Ctx) error {
 		return err
 	}
 	account := strings.Clone(c.Params("account"))
-	placed, err := h.svc.PlaceOrder(c.UserContext(), Principal(c), account, key, r)
+	var erpTime atomic.Int64
+	placed, err := h.svc.PlaceOrder(bridge.WithERPTime(c.UserContext(), &erpTime), Principal(c), account, key, r)
+	c.Locals(erpTimeKey, time.Duration(erpTime.Load()))
 	if err != nil {
 		return err
 	}

@@ -156,6 +156,12 @@ func TestMetricsAndLogsMatchWhatWasSent(t *testing.T) {
 				l["account"] != acct {
 				t.Errorf("the order's log line: %v; the order: %v", l, placed.Body)
 			}
+			// Its ERP time is the order transaction's, inside the request's latency.
+			erpUS, _ := l["erp_us"].(float64)
+			latencyUS, _ := l["latency_us"].(float64)
+			if erpUS <= 0 || erpUS > latencyUS {
+				t.Errorf("the order's log line has erp_us %v and latency_us %v; want 0 < erp_us <= latency_us", l["erp_us"], l["latency_us"])
+			}
 			return
 		}
 	}

@@ -4,6 +4,8 @@
 # each from CLIENTS connections, the bridge on core 0 and wrk on core 1; then the same
 # transaction run directly by ../shared/ceiling/sqlite at FULL on core 0 (the bridge idle). Interleaved
 # rounds; the ratio is the median of the per-round ratios. p99/p50 of the bridge's rounds.
+# The bridge logs at its default level: each order's access log line gives its latency and
+# its time in ERP calls, and their difference is the bridge's own overhead.
 #   CLIENTS=64 ROUNDS=3 DUR=10 test/bench/orders-embedded.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -24,7 +26,7 @@ go build -o "$tmp/b2bridge" ./cmd/b2bridge
 "$tmp/b2bridge" erp seed --data "$tmp/data" >/dev/null
 sqlite3 "$tmp/data/erp.db" "UPDATE stock SET on_hand = 1000000000, reserved = 0;
   UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000, exposure = 0;"
-B2BRIDGE_RATE_LIMIT_WRITES=0 B2BRIDGE_LOG_LEVEL=warn taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18184 --data "$tmp/data" \
+B2BRIDGE_RATE_LIMIT_WRITES=0 taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18184 --data "$tmp/data" \
   >/dev/null 2>"$tmp/serve.err" &
 pid=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18184/readyz && break; sleep 0.1; done
@@ -50,3 +52,17 @@ median() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 echo "median bridge orders/s with $CLIENTS clients: $(median "$tmp/rates") (budget: at least 4500)"
 echo "median p99/p50: $(median "$tmp/tails") (budget: at most 3)"
 echo "median ratio bridge/direct SQLite FULL: $(median "$tmp/ratios")"
+python3 - "$tmp/serve.err" <<'PY'
+import json, sys
+over, lat, erp = [], [], []
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if r.get("msg") == "request" and r.get("method") == "POST" and r.get("status") == 201 and "erp_us" in r:
+        lat.append(r["latency_us"]); erp.append(r["erp_us"]); over.append(r["latency_us"] - r["erp_us"])
+p50 = lambda v: sorted(v)[len(v) // 2] if v else 0
+print(f"bridge overhead per order: p50 {p50(over)} us (budget: under 200), p99 {sorted(over)[int(len(over) * .99)] if over else 0} us; "
+      f"latency p50 {p50(lat)} us, ERP time p50 {p50(erp)} us, {len(over)} orders")
+PY
