@@ -54,6 +54,7 @@ type server struct {
 	cmd    *exec.Cmd
 	stderr *logBuffer
 	stop   func() // SIGTERM, then wait for a clean exit; idempotent
+	once   sync.Once
 }
 
 // logBuffer is a server's standard error, read by tests while the server writes it.
@@ -107,10 +108,17 @@ func startServer(t *testing.T, dir string, env ...string) *server {
 		cmd.Process.Kill()
 		t.Fatalf("server did not start: %s", s.stderr)
 	}
-	var once sync.Once
-	s.stop = func() { once.Do(func() { stopServer(t, cmd, s) }) }
+	s.stop = func() { s.once.Do(func() { stopServer(t, cmd, s) }) }
 	t.Cleanup(s.stop)
 	return s
+}
+
+// kill ends the server with SIGKILL, as a crash would: no drain, no clean exit.
+func (s *server) kill() {
+	s.once.Do(func() {
+		s.cmd.Process.Kill()
+		s.cmd.Wait()
+	})
 }
 
 func stopServer(t *testing.T, cmd *exec.Cmd, s *server) {

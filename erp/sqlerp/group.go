@@ -40,8 +40,8 @@ type groupCommit struct {
 	prepared  map[string]*sql.Stmt
 	toPrepare map[string]bool
 	// beforeCommit, when set (tests), runs before each group's COMMIT with the number of
-	// orders it booked; an error stands for a failed COMMIT.
-	beforeCommit func(booked int) error
+	// orders in the group and of those it booked; an error stands for a failed COMMIT.
+	beforeCommit func(orders, booked int) error
 }
 
 // pendingOrder is one order waiting for, or booked in, a group.
@@ -193,7 +193,7 @@ func (g *groupCommit) book(group []*pendingOrder) {
 	}
 	err = nil
 	if g.beforeCommit != nil {
-		err = g.beforeCommit(booked)
+		err = g.beforeCommit(len(group), booked)
 	}
 	if err == nil {
 		err = tx.Commit()

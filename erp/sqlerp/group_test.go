@@ -22,12 +22,35 @@ import (
 // reports each group's size on sizes.
 func held(e *embedded.ERP) (sizes chan int, release chan struct{}) {
 	sizes, release = make(chan int, 1000), make(chan struct{})
-	sqlerp.SetBeforeCommit(e.DB, func(booked int) error {
+	sqlerp.SetBeforeCommit(e.DB, func(_, booked int) error {
 		sizes <- booked
 		<-release
 		return nil
 	})
 	return sizes, release
+}
+
+// batched makes SQLite's group commits hold their COMMIT for 5 ms, so that orders queue
+// behind each group and the next carries many: the contract suite's concurrency tests
+// call it to run their truth rules through batches, and it fails the test if no group
+// carried more than one order. Other dialects have no group commit.
+func batched(t *testing.T, e *embedded.ERP) {
+	t.Helper()
+	if e.DB.Dialect().Name != "sqlite" {
+		return
+	}
+	var most atomic.Int32
+	sqlerp.SetBeforeCommit(e.DB, func(orders, _ int) error {
+		time.Sleep(5 * time.Millisecond)
+		for m := most.Load(); int32(orders) > m && !most.CompareAndSwap(m, int32(orders)); m = most.Load() {
+		}
+		return nil
+	})
+	t.Cleanup(func() {
+		if most.Load() < 2 {
+			t.Errorf("no group commit carried more than one order (at most %d)", most.Load())
+		}
+	})
 }
 
 func TestGroupCommitAnswersOnlyAfterTheSharedCommit(t *testing.T) {
@@ -102,7 +125,7 @@ func TestGroupCommitThatFailsLeavesItsOutcomeToTheLookup(t *testing.T) {
 	plentyOfCredit(t, e)
 	before := state(t, e)
 	failed := make(chan int, 10)
-	sqlerp.SetBeforeCommit(e.DB, func(booked int) error {
+	sqlerp.SetBeforeCommit(e.DB, func(_, booked int) error {
 		failed <- booked
 		return errors.New("disk I/O error (injected)")
 	})

@@ -218,6 +218,7 @@ func TestConcurrentOrdersNeverOversell(t *testing.T) {
 	dialects(t, func(t *testing.T, e *embedded.ERP) {
 		plentyOfCredit(t, e)
 		setStock(t, e, "BRG-00005", 37)
+		batched(t, e)
 		const orders = 200
 		var wg sync.WaitGroup
 		var mu sync.Mutex
@@ -252,6 +253,7 @@ func TestConcurrentOrdersNeverPassTheCreditLimit(t *testing.T) {
 	dialects(t, func(t *testing.T, e *embedded.ERP) {
 		for _, policy := range []erp.CreditPolicy{erp.CreditReject, erp.CreditHold} {
 			t.Run(string(policy), func(t *testing.T) {
+				batched(t, e)
 				exec(t, e, `UPDATE accounts SET credit_hold = 0, exposure = 0, credit_limit = ? WHERE id = 'C1001'`, amount(t, e, "1000.00"))
 				exec(t, e, `DELETE FROM agreement_lines WHERE item_id = 1`)
 				exec(t, e, `UPDATE list_prices SET price = ? WHERE item_id = 1`, amount(t, e, "100.00"))
@@ -300,6 +302,7 @@ func TestConcurrentOrdersNeverPassTheCreditLimit(t *testing.T) {
 
 func TestConcurrentRetriesOfOneKeyBookOneOrder(t *testing.T) {
 	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		batched(t, e)
 		var wg sync.WaitGroup
 		placements := make([]erp.Placement, 20)
 		errs := make([]error, 20)
@@ -399,6 +402,7 @@ func TestOppositeLineOrdersDoNotDeadlock(t *testing.T) {
 		plentyOfCredit(t, e)
 		setStock(t, e, "BRG-00005", 40)
 		setStock(t, e, "BRG-00006", 40)
+		batched(t, e)
 		before := deadlocks(t, e)
 		var wg sync.WaitGroup
 		var mu sync.Mutex
