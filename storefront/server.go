@@ -4,6 +4,7 @@ package storefront
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"runtime/debug"
 	"sync/atomic"
@@ -37,9 +38,12 @@ const (
 // Options are what New needs besides the service; the zero value is a quiet app without
 // rate limits.
 type Options struct {
-	Log      *slog.Logger // nil: slog.Default()
-	Limits   RateLimits
-	Observer Observer // told of every request, for metrics; nil: none
+	Log *slog.Logger // nil: slog.Default()
+	// AccessLog receives one JSON line per request (request id, route, status, latency,
+	// ...); nil writes none.
+	AccessLog io.Writer
+	Limits    RateLimits
+	Observer  Observer // told of every request, for metrics; nil: none
 	// Tracing makes a span of every request with the global OpenTelemetry provider; off,
 	// the read path does no tracing work at all.
 	Tracing bool
@@ -66,7 +70,7 @@ func New(svc *bridge.Service, o Options) *fiber.App {
 	})
 	// Every request is logged and observed, a panic included: a 500 "internal error" to
 	// the client, with its stack in the log only.
-	app.Use(observe(log, o.Observer, o.Tracing), recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
+	app.Use(observe(o.AccessLog, o.Observer, o.Tracing), recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		log.Error("panic", "method", c.Method(), "path", c.Path(), "panic", e, "stack", string(debug.Stack()))
 	}}), secureHeaders, uriLimit)
 	v1 := app.Group("/v1", Authenticate(svc))

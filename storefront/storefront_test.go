@@ -62,6 +62,7 @@ func newAppWith(t testing.TB, e erp.ERP, o storefront.Options) *fiber.App {
 		t.Fatal(err)
 	}
 	o.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
+	o.AccessLog = io.Discard
 	return storefront.New(svc, o)
 }
 

@@ -122,6 +122,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	logs := newLogWriter(stderr)
 	defer logs.Close()
 	m := &Main{Config: cfg, Log: newLogger(logs, cfg.LogLevel)}
+	if m.Log.Enabled(ctx, slog.LevelInfo) {
+		m.AccessLog = logs
+	}
 	if err := m.Run(ctx); err != nil {
 		return err
 	}
@@ -169,6 +172,8 @@ func newLogger(w io.Writer, level string) *slog.Logger {
 type Main struct {
 	Config Config
 	Log    *slog.Logger
+	// AccessLog receives a JSON line per request; nil: none (log_level warn or error).
+	AccessLog io.Writer
 
 	// URL is the base URL the server listens on, set by Run.
 	URL string
@@ -230,7 +235,7 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.metrics.watch(m.svc)
-	m.app = storefront.New(m.svc, storefront.Options{Log: m.Log, Limits: limits, Observer: m.metrics, Tracing: m.stopTracing != nil})
+	m.app = storefront.New(m.svc, storefront.Options{Log: m.Log, AccessLog: m.AccessLog, Limits: limits, Observer: m.metrics, Tracing: m.stopTracing != nil})
 	addOps(m.app, m.svc, m.metrics)
 	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := m.listen()

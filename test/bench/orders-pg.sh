@@ -63,13 +63,18 @@ ceiling_round() {
     awk '/^tps/{printf "%d", $3}'
 }
 : >"$tmp/ratios"
+: >"$tmp/tails"
 for r in $(seq "$ROUNDS"); do
   b=$(bridge_round "$r"); c=$(ceiling_round)
   p=$(awk '/ 50%/{p50=$2} / 99%/{p99=$2} END{print "p50 " p50 ", p99 " p99}' "$tmp/wrk.$r")
+  awk 'function us(v){ if (v ~ /us$/) return v+0; if (v ~ /ms$/) return v*1000; return v*1000000 }
+    / 50%/{p50=us($2)} / 99%/{p99=us($2)} END{printf "%.2f\n", p99/p50}' "$tmp/wrk.$r" >>"$tmp/tails"
   echo "round $r: bridge $b orders/s ($p), direct pgbench $c orders/s, ratio $(awk -v b="$b" -v c="$c" 'BEGIN{printf "%.2f", b/c}')"
   awk -v b="$b" -v c="$c" 'BEGIN{printf "%.3f\n", b/c}' >>"$tmp/ratios"
 done
-echo "median ratio bridge/direct with $CLIENTS clients: $(sort -n "$tmp/ratios" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}') (budget: at least 0.9)"
+median() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
+echo "median ratio bridge/direct with $CLIENTS clients: $(median "$tmp/ratios") (budget: at least 0.9)"
+echo "median p99/p50: $(median "$tmp/tails") (budget: at most 3)"
 
 # Read back: every answered request was a 2xx, so the ERP holds at least that many orders,
 # plus at most one per connection per round that committed as wrk stopped reading.
