@@ -51,8 +51,9 @@ taskset -c 0 "$tmp/barefiber" -addr 127.0.0.1:18181 & pids+=($!)
 B2BRIDGE_RATE_LIMIT_READS=0 taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18182 --data "$tmp/data" >"$tmp/serve.out" 2>"$tmp/serve.err" & pids+=($!)
 wait_for http://127.0.0.1:18181/
 wait_for http://127.0.0.1:18182/healthz
-key=$(grep -o '"key": "[^"]*"' "$tmp/data/demo-credentials.json" | head -1 | cut -d'"' -f4)
-account=$(grep -o '"C[0-9]*"' "$tmp/data/demo-credentials.json" | head -1 | tr -d '"')
+# The first storefront's key and first account (python reads the whole file: a pipe into
+# head would end grep with SIGPIPE, which pipefail turns into a failure on a large file).
+read -r key account < <(python3 -c "import json,sys; s = json.load(open(sys.argv[1]))['storefronts'][0]; print(s['key'], s['accounts'][0])" "$tmp/data/demo-credentials.json")
 auth="Authorization: Bearer $key"
 bare_url="http://127.0.0.1:18181/"
 avail_url="http://127.0.0.1:18182/v1/availability?sku=BRG-00001"
