@@ -51,6 +51,7 @@ func benchmarkOrders(b *testing.B, e *embedded.ERP, inFlight int) {
 	ctx := context.Background()
 	var n atomic.Int64
 	b.SetParallelism(max(1, inFlight/runtime.GOMAXPROCS(0)))
+	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

@@ -75,11 +75,11 @@ func (g *groupCommit) place(ctx context.Context, draft erp.OrderDraft) (erp.Orde
 		return erp.Order{}, errClosed
 	}
 	g.queue = append(g.queue, p)
-	g.mu.Unlock()
-	select {
+	select { // under mu: close cannot have closed wake
 	case g.wake <- struct{}{}:
 	default: // a signal is already pending
 	}
+	g.mu.Unlock()
 	select {
 	case r := <-p.result:
 		return r.order, r.err
@@ -108,14 +108,19 @@ func (g *groupCommit) place(ctx context.Context, draft erp.OrderDraft) (erp.Orde
 // errClosed.
 func (g *groupCommit) close() {
 	g.mu.Lock()
+	if g.closed { // closed before, as sql.DB allows
+		g.mu.Unlock()
+		<-g.done
+		return
+	}
 	g.closed = true
 	queued := g.queue
 	g.queue = nil
+	close(g.wake)
 	g.mu.Unlock()
 	for _, p := range queued {
 		p.result <- orderResult{err: errClosed}
 	}
-	close(g.wake)
 	<-g.done
 	for _, s := range g.prepared {
 		s.Close()

@@ -188,3 +188,19 @@ func TestOrderGivenUpBeforeItsGroupIsNotBooked(t *testing.T) {
 		t.Errorf("the order given up in the queue was booked")
 	}
 }
+
+// Orders racing the ERP's close are answered, never a panic: place must not signal a
+// writer that close has already stopped.
+func TestOrdersRacingCloseAreAnswered(t *testing.T) {
+	e := embeddedtest.Open(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			e.PlaceOrder(context.Background(), draft("C1001", fmt.Sprint("close-", i), line("BRG-00001", 1)))
+		}(i)
+	}
+	e.Close()
+	wg.Wait()
+}
