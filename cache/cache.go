@@ -59,11 +59,16 @@ type Result[V any] struct {
 	AsOf   time.Time // when the owner said it
 }
 
-// Stats counts what the cache did.
+// Stats counts what the cache did, in the admin API's field names.
 type Stats struct {
-	Hits, Misses, StaleServed, Loads, LoadErrors, Refreshes uint64
-	Evictions                                               uint64 // entries dropped to stay within MaxBytes
-	CostBytes                                               uint64
+	Hits        uint64 `json:"hits"`         // answered from the cache (fresh, or revalidating)
+	Misses      uint64 `json:"misses"`       // asked of the owner
+	StaleServed uint64 `json:"stale_served"` // answered past the TTL because the owner failed
+	Loads       uint64 `json:"loads"`
+	LoadErrors  uint64 `json:"load_errors"`
+	Refreshes   uint64 `json:"refreshes"`
+	Evictions   uint64 `json:"evictions"` // entries dropped to stay within MaxBytes
+	CostBytes   uint64 `json:"cost_bytes"`
 }
 
 type entry[V any] struct {

@@ -189,7 +189,7 @@ func TestStampedeOnAColdKey(t *testing.T) {
 	admin(t, srv, creds.AdminKey, "PUT", "/faults", map[string]any{"class": "stock_reads", "latency_ms": 300}, 200)
 	loads := func() float64 {
 		r := admin(t, srv, creds.AdminKey, "GET", "/cache", nil, 200)
-		return r.Body["caches"].(map[string]any)["stock"].(map[string]any)["Loads"].(float64)
+		return r.Body["caches"].(map[string]any)["stock"].(map[string]any)["loads"].(float64)
 	}
 	before := loads()
 	var wg sync.WaitGroup

@@ -45,7 +45,7 @@ func TestHTTPLimitsNameThemselves(t *testing.T) {
 			if tc.header != "" {
 				req.Header.Set("X-Padding", tc.header)
 			}
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := client.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"os"
 	"regexp"
 	"strings"
@@ -18,7 +17,7 @@ import (
 // scrape reads the server's /metrics.
 func scrape(t *testing.T, s *server) map[string]*dto.MetricFamily {
 	t.Helper()
-	resp, err := http.Get(s.URL + "/metrics")
+	resp, err := client.Get(s.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,8 @@ import (
 // Every route the storefront and admin APIs register, enumerated from the Fiber app
 // itself so that a new route cannot be missed, refuses the wrong credentials with 401
 // or 403 before anything reaches the ERP: the mock ERP answers only the start-up loads
-// and fails the request (a 500) on any other call.
+// and fails the request (a 500) on any other call. Every route is in the OpenAPI
+// document.
 func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 	m := erpmock.NewERP(t)
 	expired := time.Now().Add(-time.Minute)
@@ -47,10 +48,14 @@ func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 	}
 	app := storefront.New(svc, storefront.Options{Limits: storefront.DefaultRateLimits})
 	adminapi.Mount(app, svc, storefront.RateLimit("admin", storefront.DefaultRateLimits.Admin, storefront.DefaultRateLimits))
+	storefront.MountDocs(app)
 
 	params := strings.NewReplacer(":account", "B1", ":id", "1", ":kind", "skus", ":key", "X-1")
 	walked := 0
 	for _, r := range app.GetRoutes(true) {
+		if r.Method != "HEAD" && !contract.documents(r.Method, r.Path) {
+			t.Errorf("%s %s is served and not in the OpenAPI document", r.Method, r.Path)
+		}
 		if !strings.HasPrefix(r.Path, "/v1/") && !strings.HasPrefix(r.Path, "/admin/") {
 			continue
 		}

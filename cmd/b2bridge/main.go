@@ -237,6 +237,7 @@ func (m *Main) Run(ctx context.Context) error {
 	m.metrics.watch(m.svc)
 	m.app = storefront.New(m.svc, storefront.Options{Log: m.Log, AccessLog: m.AccessLog, Limits: limits, Observer: m.metrics, Tracing: m.stopTracing != nil})
 	addOps(m.app, m.svc, m.metrics)
+	storefront.MountDocs(m.app)
 	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := m.listen()
 	if err != nil {
