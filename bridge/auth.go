@@ -35,7 +35,8 @@ func (p *Principal) Can(scope string) bool { return p != nil && p.scopes[scope] 
 // (only valid keys: its size is bounded by the number of keys).
 type keyring struct {
 	byHash   map[string]*Principal
-	verified sync.Map // key → *Principal
+	byID     map[string]*Principal // storefront keys, for the tokens they mint
+	verified sync.Map              // key → *Principal
 }
 
 // LoadKeys reads the API keys from the ERP; requests see the new set at once, and a key
@@ -46,7 +47,7 @@ func (s *Service) LoadKeys(ctx context.Context) error {
 		return err
 	}
 	old := s.keys.Load()
-	ring := &keyring{byHash: make(map[string]*Principal, len(keys))}
+	ring := &keyring{byHash: make(map[string]*Principal, len(keys)), byID: make(map[string]*Principal, len(keys))}
 	for _, k := range keys {
 		p := &Principal{KeyID: "key:" + k.ID(), Storefront: k.Storefront, Admin: k.Admin, hash: k.Hash,
 			accounts: make(map[string]bool, len(k.Accounts)), scopes: map[string]bool{}}
@@ -70,17 +71,23 @@ func (s *Service) LoadKeys(ctx context.Context) error {
 			p.lastUsed.Store(old.byHash[k.Hash].lastUsed.Load())
 		}
 		ring.byHash[k.Hash] = p
+		if !k.Admin {
+			ring.byID[k.ID()] = p
+		}
 	}
 	s.keys.Store(ring)
 	return nil
 }
 
-// Authenticate returns the principal of an API key: 401 for no key, an unknown or
-// revoked key, or an expired one.
+// Authenticate returns the principal of an API key or a browser token: 401 for none,
+// an unknown or revoked key, an expired one, or a token that fails verifyToken.
 func (s *Service) Authenticate(key string) (*Principal, error) {
 	ring := s.keys.Load()
 	if key == "" || ring == nil {
 		return nil, Errorf(CodeUnauthorized, "an API key is required: Authorization: Bearer <key>")
+	}
+	if strings.HasPrefix(key, TokenPrefix) {
+		return s.verifyToken(ring, key, time.Now())
 	}
 	var p *Principal
 	if v, ok := ring.verified.Load(key); ok {

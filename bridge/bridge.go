@@ -8,6 +8,7 @@ package bridge
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -51,6 +52,10 @@ type Config struct {
 	// StrictMappings: only mapped SKUs exist for storefronts; otherwise an unmapped SKU
 	// is the ERP's own.
 	StrictMappings bool
+	// TokenTTL is how long a browser token lives; TokenSecret signs them (replicas that
+	// share a load balancer must share it; empty: a random secret of this process).
+	TokenTTL    time.Duration
+	TokenSecret []byte
 	// Observer, if set, is told of every ERP call and breaker change, for metrics.
 	Observer Observer
 }
@@ -97,6 +102,7 @@ var DefaultConfig = Config{
 	Cache: CacheConfig{StockTTL: 2 * time.Second, PriceTTL: 60 * time.Second, CreditTTL: 5 * time.Second,
 		Revalidate: 5 * time.Second, MaxStale: 10 * time.Minute, NegativeTTL: 10 * time.Second, MaxBytes: 64 << 20},
 	FollowInterval: 250 * time.Millisecond,
+	TokenTTL:       10 * time.Minute,
 }
 
 // Validate names the first bad setting.
@@ -115,17 +121,25 @@ func (c Config) Validate() error {
 		cc.Revalidate < 0 || cc.MaxStale < 0 {
 		return errors.New("cache TTLs must be positive and cache max bytes at least 1 MiB")
 	}
+	if c.TokenTTL < time.Second || c.TokenTTL > 24*time.Hour {
+		return fmt.Errorf("token TTL %v: want 1s to 24h (browser tokens are short-lived)", c.TokenTTL)
+	}
+	if len(c.TokenSecret) > 0 && len(c.TokenSecret) < 32 {
+		return errors.New("token secret: want at least 32 bytes")
+	}
 	return nil
 }
 
 // Service is the bridge core. It is safe for concurrent use.
 type Service struct {
-	erp      erp.ERP
-	cfg      Config
-	keys     atomic.Pointer[keyring]
-	mappings atomic.Pointer[mappingSet]
-	log      *slog.Logger
-	guards   map[Class]*guard
+	erp  erp.ERP
+	cfg  Config
+	keys atomic.Pointer[keyring]
+	// tokenSecret signs browser tokens: the configured secret, or a random one.
+	tokenSecret []byte
+	mappings    atomic.Pointer[mappingSet]
+	log         *slog.Logger
+	guards      map[Class]*guard
 
 	stock  *cache.Cache[erp.Stock]
 	prices *cache.Cache[pricing]
@@ -154,7 +168,11 @@ func New(e erp.ERP, cfg Config, log *slog.Logger) (*Service, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{erp: e, cfg: cfg, log: log, guards: map[Class]*guard{}}
+	s := &Service{erp: e, cfg: cfg, log: log, guards: map[Class]*guard{}, tokenSecret: cfg.TokenSecret}
+	if len(s.tokenSecret) == 0 {
+		s.tokenSecret = make([]byte, 32)
+		rand.Read(s.tokenSecret) // never fails (crypto/rand)
+	}
 	for _, c := range erp.Classes {
 		timeout, n := cfg.ReadTimeout, cfg.ReadConcurrency
 		if c == OrderWrites {

@@ -374,7 +374,7 @@ func KeyID(hash string) string { return hash[:min(12, len(hash))] }
 
 // Scopes of API keys, by role.
 var (
-	StorefrontScopes = []string{"availability:read", "prices:read", "credit:read", "quotes:write", "orders:write", "orders:read"}
+	StorefrontScopes = []string{"availability:read", "prices:read", "credit:read", "quotes:write", "orders:write", "orders:read", "tokens:write"}
 	AdminScopes      = []string{"mappings:read", "mappings:write", "ops"}
 )
 

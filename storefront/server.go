@@ -47,6 +47,9 @@ type Options struct {
 	// Tracing makes a span of every request with the global OpenTelemetry provider; off,
 	// the read path does no tracing work at all.
 	Tracing bool
+	// CORSOrigins lists, per storefront name, the browser origins that may call /v1;
+	// none: CORS is off.
+	CORSOrigins map[string][]string
 }
 
 func New(svc *bridge.Service, o Options) *fiber.App {
@@ -73,7 +76,7 @@ func New(svc *bridge.Service, o Options) *fiber.App {
 	app.Use(observe(o.AccessLog, o.Observer, o.Tracing), recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: func(c *fiber.Ctx, e any) {
 		log.Error("panic", "method", c.Method(), "path", c.Path(), "panic", e, "stack", string(debug.Stack()))
 	}}), secureHeaders, uriLimit)
-	v1 := app.Group("/v1", Authenticate(svc))
+	v1 := app.Group("/v1", cors(o.CORSOrigins), Authenticate(svc))
 	h := handlers{svc: svc}
 	// Every route: who may ask (403 before any validation), then how often.
 	reads, writes := RateLimit("read", limits.Reads, limits), RateLimit("write", limits.Writes, limits)
@@ -84,6 +87,7 @@ func New(svc *bridge.Service, o Options) *fiber.App {
 	v1.Post("/accounts/:account/orders", authorize(svc, "orders:write"), writes, h.placeOrder)
 	v1.Get("/accounts/:account/orders", authorize(svc, "orders:read"), reads, h.listOrders)
 	v1.Get("/accounts/:account/orders/:id", authorize(svc, "orders:read"), reads, h.getOrder)
+	v1.Post("/accounts/:account/tokens", authorize(svc, "tokens:write"), writes, h.mintToken)
 	return app
 }
 

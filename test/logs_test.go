@@ -8,7 +8,7 @@ import (
 )
 
 // The logs of a run that used every secret the bridge handles (storefront and admin
-// keys, good and bad, in Authorization headers; a DSN with a password; failures that are
+// keys and browser tokens, good and bad, in Authorization headers; a DSN with a password; failures that are
 // logged with their causes) contain none of them. The first screen on standard output
 // shows the demo keys on purpose; the log is standard error.
 func TestLogsHoldNoSecrets(t *testing.T) {
@@ -24,6 +24,12 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	sf, adminKey := e.creds.Storefronts[0], e.creds.AdminKey
 	const wrongKey = "sk_WRONGKEYMUSTNOTLEAK"
 	ctx := context.Background()
+	minted, err := call(ctx, "POST", srv.URL+"/v1/accounts/"+sf.Accounts[0]+"/tokens", sf.Key, nil)
+	if err != nil || minted.Status != 201 {
+		t.Fatalf("mint: %d %s %v", minted.Status, minted.Raw, err)
+	}
+	token := minted.Body["token"].(string)
+	badToken := token[:len(token)-4] + "AAAA"
 	for _, r := range []struct {
 		method, path, key string
 		body              any
@@ -31,6 +37,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 	}{
 		{"GET", "/v1/availability?sku=BRG-00001", sf.Key, nil, nil},
 		{"GET", "/v1/availability?sku=BRG-00001", wrongKey, nil, nil},
+		{"GET", "/v1/accounts/" + sf.Accounts[0] + "/credit", token, nil, nil},
+		{"GET", "/v1/accounts/" + sf.Accounts[0] + "/credit", badToken, nil, nil},
 		{"GET", "/v1/accounts/" + sf.Accounts[0] + "/credit", adminKey, nil, nil},
 		{"GET", "/admin/v1/mappings/skus", sf.Key, nil, nil},
 		{"PUT", "/admin/v1/faults", adminKey, map[string]any{"class": "order_writes", "error_rate": 1}, nil},
@@ -49,7 +57,8 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		t.Fatalf("the failed order was not logged, so this test proves nothing:\n%s", logs)
 	}
 	for name, secret := range map[string]string{"storefront key": sf.Key, "admin key": adminKey, "wrong key": wrongKey,
-		"DSN password": password, "Authorization header": "Bearer "} {
+		"DSN password": password, "Authorization header": "Bearer ", "browser token": token[len(token)-20:],
+		"tampered token": badToken[len(badToken)-20:]} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("the log holds the %s:\n%s", name, logs)
 		}

@@ -26,23 +26,57 @@ import (
 func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 	m := erpmock.NewERP(t)
 	expired := time.Now().Add(-time.Minute)
-	m.EXPECT().APIKeys(mock.Anything).Return([]erp.APIKey{
+	keys := []erp.APIKey{
 		{Hash: erp.HashKey("north-key"), Storefront: "north", Accounts: []string{"A1"}},
 		{Hash: erp.HashKey("south-key"), Storefront: "south", Accounts: []string{"B1"}},
 		{Hash: erp.HashKey("south-expired"), Storefront: "south", Accounts: []string{"B1"}, ExpiresAt: &expired},
 		{Hash: erp.HashKey("south-no-scope"), Storefront: "south", Accounts: []string{"B1"}, Scopes: []string{"nothing:here"}},
+		{Hash: erp.HashKey("south-stock-only"), Storefront: "south", Accounts: []string{"B1"}, Scopes: []string{"availability:read", "tokens:write"}},
 		{Hash: erp.HashKey("admin-key"), Admin: true},
 		{Hash: erp.HashKey("admin-expired"), Admin: true, ExpiresAt: &expired},
 		{Hash: erp.HashKey("admin-no-scope"), Admin: true, Scopes: []string{"nothing:here"}},
-	}, nil).Once()
+	}
+	m.EXPECT().APIKeys(mock.Anything).Return(keys, nil).Once()
 	m.EXPECT().Mappings(mock.Anything, mock.Anything).Return(nil, nil).Twice()
-	svc, err := bridge.New(m, bridge.DefaultConfig, nil)
+	cfg := bridge.DefaultConfig
+	cfg.TokenSecret = []byte("a secret the replicas share, 32+ bytes")
+	svc, err := bridge.New(m, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := svc.LoadKeys(context.Background()); err != nil {
 		t.Fatal(err)
 	}
+	// Browser tokens, as a storefront's server would mint them: one that has expired
+	// (from a replica with a 1s TTL), one of another account, one without the route's
+	// scope, one tampered with.
+	mint := func(svc *bridge.Service, key, account string) string {
+		p, err := svc.Authenticate(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tok, err := svc.MintToken(p, account)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok.Token
+	}
+	shortERP := erpmock.NewERP(t)
+	shortERP.EXPECT().APIKeys(mock.Anything).Return(keys, nil).Once()
+	cfg.TokenTTL = time.Second
+	short, err := bridge.New(shortERP, cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := short.LoadKeys(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	expiredToken := mint(short, "south-key", "B1")
+	otherAccountToken, stockOnlyToken := mint(svc, "north-key", "A1"), mint(svc, "south-stock-only", "B1")
+	good := mint(svc, "south-key", "B1")
+	i := len(bridge.TokenPrefix) + 4 // inside the claims: a whole base64 digit
+	tamperedToken := good[:i] + map[bool]string{true: "A", false: "B"}[good[i] != 'A'] + good[i+1:]
+	time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)) + 10*time.Millisecond) // past expiredToken's second
 	if err := svc.LoadMappings(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -75,15 +109,22 @@ func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 				status int
 			}{key, status}
 		}
+		add("an expired token", expiredToken, 401)
+		add("a tampered token", tamperedToken, 401)
 		if strings.HasPrefix(r.Path, "/v1/") {
 			add("an admin key", "admin-key", 403)
 			add("an expired key", "south-expired", 401)
 			add("a key without the scope", "south-no-scope", 403)
 			if strings.Contains(r.Path, ":account") {
 				add("another storefront's key", "north-key", 403)
+				add("another account's token", otherAccountToken, 403)
+			}
+			if !strings.HasSuffix(r.Path, "/availability") {
+				add("a token without the scope", stockOnlyToken, 403)
 			}
 		} else {
 			add("a storefront key", "south-key", 403)
+			add("a browser token", stockOnlyToken, 403)
 			add("an expired admin key", "admin-expired", 401)
 			add("an admin key without the scope", "admin-no-scope", 403)
 		}

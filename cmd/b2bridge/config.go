@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,6 +54,8 @@ type Config struct {
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
 	// TLS, if set, serves HTTPS with this certificate, reloaded on SIGHUP.
 	TLS TLSConfig `yaml:"tls"`
+	// Browser configures browser storefronts: account tokens and CORS.
+	Browser BrowserConfig `yaml:"browser"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 }
@@ -67,6 +70,35 @@ type RateLimitConfig struct {
 	Window   time.Duration `yaml:"window"`
 	RedisURL string        `yaml:"redis_url"`
 }
+
+// BrowserConfig configures browser storefronts (DESIGN "Browser storefronts").
+type BrowserConfig struct {
+	// TokenTTL is how long a token from POST /v1/accounts/{account}/tokens lives.
+	TokenTTL time.Duration `yaml:"token_ttl"`
+	// TokenSecret signs tokens, at least 32 bytes; replicas behind one load balancer
+	// must share it. Empty: a random secret per process (a restart ends its tokens).
+	TokenSecret string `yaml:"token_secret"`
+	// Origins lists, per storefront name, the browser origins CORS allows; none: off.
+	Origins map[string][]string `yaml:"origins"`
+}
+
+// parseOrigins reads B2BRIDGE_BROWSER_ORIGINS: "north-shop=https://a.example,https://b.example;south-shop=...".
+func parseOrigins(v string) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, part := range strings.Split(v, ";") {
+		sf, list, ok := strings.Cut(strings.TrimSpace(part), "=")
+		if !ok || sf == "" || list == "" {
+			return nil, fmt.Errorf("%q: want storefront=origin[,origin...]", part)
+		}
+		for _, o := range strings.Split(list, ",") {
+			out[sf] = append(out[sf], strings.TrimSpace(o))
+		}
+	}
+	return out, nil
+}
+
+// validOrigin is scheme://host[:port], as a browser sends it: no path, no wildcard.
+var validOrigin = regexp.MustCompile(`^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$`)
 
 // MappingsConfig configures the mappings.
 type MappingsConfig struct {
@@ -132,6 +164,7 @@ func DefaultConfig() Config {
 		ERP:              ERPConfig{WriteConns: sqlerp.DefaultWriteConns, ReadConns: sqlerp.DefaultReadConns, TimeZone: "UTC"},
 		Embedded:         EmbeddedConfig{Synchronous: "FULL"},
 		LogLevel:         "info",
+		Browser:          BrowserConfig{TokenTTL: b.TokenTTL},
 		RateLimit: RateLimitConfig{Reads: storefront.DefaultRateLimits.Reads, Writes: storefront.DefaultRateLimits.Writes,
 			Admin: storefront.DefaultRateLimits.Admin, Window: storefront.DefaultRateLimits.Window},
 	}
@@ -150,6 +183,8 @@ func (c Config) bridge() bridge.Config {
 		Cache:            bridge.CacheConfig(c.Cache),
 		FollowInterval:   c.FollowInterval,
 		StrictMappings:   c.Mappings.Strict,
+		TokenTTL:         c.Browser.TokenTTL,
+		TokenSecret:      []byte(c.Browser.TokenSecret),
 	}
 }
 
@@ -181,6 +216,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"B2BRIDGE_RATE_LIMIT_REDIS_URL": &c.RateLimit.RedisURL,
 		"B2BRIDGE_TLS_CERT_FILE":        &c.TLS.CertFile,
 		"B2BRIDGE_TLS_KEY_FILE":         &c.TLS.KeyFile,
+		"B2BRIDGE_BROWSER_TOKEN_SECRET": &c.Browser.TokenSecret,
 	}
 	for name, p := range str {
 		if v := getenv(name); v != "" {
@@ -223,6 +259,7 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 		"B2BRIDGE_CACHE_MAX_STALE":    &c.Cache.MaxStale,
 		"B2BRIDGE_CACHE_NEGATIVE_TTL": &c.Cache.NegativeTTL,
 		"B2BRIDGE_RATE_LIMIT_WINDOW":  &c.RateLimit.Window,
+		"B2BRIDGE_BROWSER_TOKEN_TTL":  &c.Browser.TokenTTL,
 	}
 	for name, p := range dur {
 		if v := getenv(name); v != "" {
@@ -232,6 +269,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			}
 			*p = d
 		}
+	}
+	if v := getenv("B2BRIDGE_BROWSER_ORIGINS"); v != "" {
+		origins, err := parseOrigins(v)
+		if err != nil {
+			return fmt.Errorf("B2BRIDGE_BROWSER_ORIGINS: %w", err)
+		}
+		c.Browser.Origins = origins
 	}
 	return nil
 }
@@ -262,6 +306,13 @@ func (c Config) Validate() error {
 	}
 	if err := c.TLS.validate(); err != nil {
 		errs = append(errs, err)
+	}
+	for sf, list := range c.Browser.Origins {
+		for _, o := range list {
+			if !validOrigin.MatchString(o) {
+				errs = append(errs, fmt.Errorf("browser.origins.%s: %q: want scheme://host[:port], as a browser sends it", sf, o))
+			}
+		}
 	}
 	if c.ERP.WriteConns < 1 || c.ERP.ReadConns < 1 || c.ERP.WriteConns > 1000 || c.ERP.ReadConns > 1000 {
 		errs = append(errs, fmt.Errorf("erp.write_conns %d, erp.read_conns %d: want 1 to 1000", c.ERP.WriteConns, c.ERP.ReadConns))

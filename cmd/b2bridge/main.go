@@ -235,7 +235,8 @@ func (m *Main) Run(ctx context.Context) error {
 		return err
 	}
 	m.metrics.watch(m.svc)
-	m.app = storefront.New(m.svc, storefront.Options{Log: m.Log, AccessLog: m.AccessLog, Limits: limits, Observer: m.metrics, Tracing: m.stopTracing != nil})
+	m.app = storefront.New(m.svc, storefront.Options{Log: m.Log, AccessLog: m.AccessLog, Limits: limits, Observer: m.metrics, Tracing: m.stopTracing != nil,
+		CORSOrigins: m.Config.Browser.Origins})
 	addOps(m.app, m.svc, m.metrics)
 	storefront.MountDocs(m.app)
 	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
