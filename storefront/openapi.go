@@ -16,7 +16,7 @@ import (
 //go:embed openapi.yaml
 var OpenAPI []byte
 
-//go:embed assets/docs.html assets/redoc.standalone.js
+//go:embed assets/docs.html assets/redoc.standalone.js assets/demo
 var assets embed.FS
 
 // openAPIJSON is the document as JSON, converted once.

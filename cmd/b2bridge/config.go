@@ -56,6 +56,9 @@ type Config struct {
 	TLS TLSConfig `yaml:"tls"`
 	// Browser configures browser storefronts: account tokens and CORS.
 	Browser BrowserConfig `yaml:"browser"`
+	// DemoPage serves the demo storefront at /; unset, it is served with the embedded
+	// ERP. It needs the demo credentials of the data directory.
+	DemoPage *bool `yaml:"demo_page"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level"`
 }
@@ -269,6 +272,13 @@ func (c *Config) LoadEnv(getenv func(string) string) error {
 			}
 			*p = d
 		}
+	}
+	if v := getenv("B2BRIDGE_DEMO_PAGE"); v != "" {
+		on, err := strconv.ParseBool(v)
+		if err != nil {
+			return fmt.Errorf("B2BRIDGE_DEMO_PAGE: %w", err)
+		}
+		c.DemoPage = &on
 	}
 	if v := getenv("B2BRIDGE_BROWSER_ORIGINS"); v != "" {
 		origins, err := parseOrigins(v)

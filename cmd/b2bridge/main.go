@@ -239,6 +239,9 @@ func (m *Main) Run(ctx context.Context) error {
 		CORSOrigins: m.Config.Browser.Origins})
 	addOps(m.app, m.svc, m.metrics)
 	storefront.MountDocs(m.app)
+	if m.demoPage() {
+		storefront.MountDemo(m.app, demoBuyers(m.Credentials))
+	}
 	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := m.listen()
 	if err != nil {
@@ -270,6 +273,24 @@ func (m *Main) listen() (net.Listener, error) {
 		m.URL = "https://" + local(ln.Addr().String())
 	}
 	return ln, nil
+}
+
+// demoPage tells whether to serve the demo storefront: with the embedded ERP unless
+// configured otherwise, and only where there are demo credentials.
+func (m *Main) demoPage() bool {
+	on := m.Config.ERP.DSN == ""
+	if m.Config.DemoPage != nil {
+		on = *m.Config.DemoPage
+	}
+	return on && m.Credentials != nil
+}
+
+func demoBuyers(c *embedded.Credentials) storefront.DemoBuyers {
+	b := storefront.DemoBuyers{SKUs: c.SKUs}
+	for _, sf := range c.Storefronts {
+		b.Storefronts = append(b.Storefronts, storefront.DemoStorefront{Name: sf.Name, Key: sf.Key, Accounts: sf.Accounts})
+	}
+	return b
 }
 
 // openERP opens the embedded ERP in the data directory, creating and seeding it on first
@@ -367,7 +388,11 @@ func printFirstScreen(w io.Writer, m *Main) {
 	printCredentials(w, c, m.Config.Data)
 	sf := c.Storefronts[0]
 	fmt.Fprintf(w, "Try:\n  curl -H 'Authorization: Bearer %s' '%s/v1/availability?sku=%s'\n", sf.Key, m.URL, c.SKUs[0])
-	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' '%s/v1/accounts/%s/credit'\n\n", sf.Key, m.URL, sf.Accounts[0])
+	fmt.Fprintf(w, "  curl -H 'Authorization: Bearer %s' '%s/v1/accounts/%s/credit'\n", sf.Key, m.URL, sf.Accounts[0])
+	if m.demoPage() {
+		fmt.Fprintf(w, "  the demo storefront: %s/\n", m.URL)
+	}
+	fmt.Fprintf(w, "  the API, documented:  %s/docs\n\n", m.URL)
 }
 
 func printCredentials(w io.Writer, c *embedded.Credentials, dir string) {

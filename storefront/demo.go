@@ -1,0 +1,42 @@
+package storefront
+
+import (
+	"github.com/gofiber/fiber/v2"
+)
+
+// DemoBuyers is what the demo storefront page offers: the demo storefronts with their
+// keys and accounts, and SKUs worth trying (in stock, scarce, out of stock).
+type DemoBuyers struct {
+	Storefronts []DemoStorefront `json:"storefronts"`
+	SKUs        []string         `json:"skus"`
+}
+
+// DemoStorefront is one demo storefront. Its key mints the page's browser tokens; a real
+// storefront keeps its key on its server, and the demo's are public demo data.
+type DemoStorefront struct {
+	Name     string   `json:"name"`
+	Key      string   `json:"key"`
+	Accounts []string `json:"accounts"`
+}
+
+// MountDemo serves the demo storefront page at / from the binary's embedded assets: a
+// client of /v1 with browser tokens, for the demo ERP's buyers.
+func MountDemo(app *fiber.App, buyers DemoBuyers) {
+	for path, file := range map[string]struct{ name, contentType string }{
+		"/":               {"assets/demo/index.html", fiber.MIMETextHTMLCharsetUTF8},
+		"/demo/app.js":    {"assets/demo/app.js", fiber.MIMEApplicationJavaScriptCharsetUTF8},
+		"/demo/style.css": {"assets/demo/style.css", "text/css; charset=utf-8"},
+	} {
+		body, err := assets.ReadFile(file.name)
+		if err != nil {
+			panic(err) // embedded: cannot happen
+		}
+		app.Get(path, func(c *fiber.Ctx) error {
+			c.Set(fiber.HeaderContentType, file.contentType)
+			return c.Send(body)
+		})
+	}
+	app.Get("/demo/storefronts", func(c *fiber.Ctx) error {
+		return c.JSON(buyers)
+	})
+}

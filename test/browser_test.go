@@ -1,0 +1,259 @@
+package test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts headless Chromium (Debian's chromium; .ci/run installs it) at a window
+// size, and returns a context for chromedp and a screenshot function that saves PNGs
+// and names them in the log.
+func browser(t *testing.T, width, height int) (context.Context, func(name string)) {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		t.Skip("no Chromium on this machine (apt-get install chromium): the browser tests did not run")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox,
+		chromedp.WindowSize(width, height))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancel(); cancelAlloc() })
+	// Kept after the run, unlike t.TempDir(): B2BRIDGE_SCREENSHOTS, else the system's
+	// temporary directory.
+	root := os.Getenv("B2BRIDGE_SCREENSHOTS")
+	if root == "" {
+		root = filepath.Join(os.TempDir(), "b2bridge-screenshots")
+	}
+	dir := filepath.Join(root, strings.ReplaceAll(t.Name(), "/", "-"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	shot := func(name string) {
+		var png []byte
+		if err := chromedp.Run(ctx, chromedp.FullScreenshot(&png, 100)); err != nil { // quality 100: PNG
+			t.Logf("screenshot %s: %v", name, err)
+			return
+		}
+		file := filepath.Join(dir, name+".png")
+		if err := os.WriteFile(file, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot: %s", file)
+	}
+	return ctx, shot
+}
+
+// waitText waits until the element's text contains want.
+func waitText(sel, want string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		var text string
+		for {
+			if err := chromedp.Text(sel, &text, chromedp.ByQuery, chromedp.AtLeast(0)).Do(ctx); err == nil && strings.Contains(text, want) {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("%s never said %q (last: %q)", sel, want, text)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
+func countOrders(t *testing.T, db *sql.DB, account string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow(`SELECT count(*) FROM orders WHERE account_id = ?`, account).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A buyer on the demo storefront, in Chromium, at desktop and phone sizes: finds an item,
+// sees its price break change with the quantity, gets a quote, places an order and finds
+// it in the history, and the ERP has exactly that order; a double click on "Place order"
+// books once.
+func TestDemoStorefrontInChromium(t *testing.T) {
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		t.Run(size.name, func(t *testing.T) {
+			dir, creds, db := erpDir(t)
+			srv := startServer(t, dir)
+			account := creds.Storefronts[0].Accounts[0]
+			ctx, shot := browser(t, size.width, size.height)
+			var one, fifty string
+			err := chromedp.Run(ctx,
+				chromedp.Navigate(srv.URL+"/"),
+				chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
+				chromedp.SetValue("#q", "BRG-00003", chromedp.ByQuery),
+				chromedp.Click(`#search button`, chromedp.ByQuery),
+				waitText("#item-available", "available"),
+				waitText("#item-source", "old"),
+				waitText("#qty-price", "1 ×"),
+				chromedp.Text("#qty-price", &one, chromedp.ByQuery),
+				chromedp.SetValue("#qty", "50", chromedp.ByQuery),
+				chromedp.Evaluate(`document.querySelector("#qty").dispatchEvent(new Event("input"))`, nil),
+				waitText("#qty-price", "50 ×"),
+				chromedp.Text("#qty-price", &fifty, chromedp.ByQuery),
+			)
+			shot(size.name + "-item")
+			if err != nil {
+				t.Fatal(err)
+			}
+			price := func(s string) string {
+				_, after, _ := strings.Cut(s, "× ")
+				p, _, _ := strings.Cut(after, " ")
+				return p
+			}
+			if price(one) == price(fifty) || !strings.Contains(fifty, "break from 50") {
+				t.Errorf("the price for 1 (%q) and for 50 (%q): want the break at 50 to show", one, fifty)
+			}
+
+			err = chromedp.Run(ctx,
+				chromedp.Click(`#add button[type="submit"]`, chromedp.ByQuery),
+				waitText("#quote", "Total"),
+				waitText("#quote", "credit ok"),
+				chromedp.SetValue("#po", "PO-BROWSER-1", chromedp.ByQuery),
+				chromedp.Click("#place", chromedp.ByQuery),
+				waitText("#order-result", "placed"),
+				waitText("#history tbody", "PO-BROWSER-1"),
+			)
+			shot(size.name + "-ordered")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var sku string
+			var qty int
+			var po string
+			if err := db.QueryRow(`SELECT l.sku, l.qty, o.po_number FROM orders o JOIN order_lines l ON l.order_id = o.id
+				WHERE o.account_id = ?`, account).Scan(&sku, &qty, &po); err != nil || sku != "BRG-00003" || qty != 50 || po != "PO-BROWSER-1" {
+				t.Errorf("the ERP has %s × %d, PO %s (%v); want BRG-00003 × 50, PO-BROWSER-1", sku, qty, po, err)
+			}
+			if n := countOrders(t, db, account); n != 1 {
+				t.Errorf("the ERP has %d orders of %s, want 1", n, account)
+			}
+
+			// A double click: two clicks in one task, before the first request is answered.
+			err = chromedp.Run(ctx,
+				chromedp.SetValue("#qty", "1", chromedp.ByQuery),
+				chromedp.Click(`#add button[type="submit"]`, chromedp.ByQuery),
+				waitText("#quote", "Total"),
+				chromedp.SetValue("#po", "PO-DOUBLE", chromedp.ByQuery),
+				chromedp.Evaluate(`{ const b = document.querySelector("#place"); b.click(); b.click(); }`, nil),
+				waitText("#order-result", "placed"),
+				waitText("#history tbody", "PO-DOUBLE"),
+			)
+			shot(size.name + "-double-click")
+			if err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(300 * time.Millisecond) // a second booking would have landed by now
+			if n := countOrders(t, db, account); n != 2 {
+				t.Errorf("after a double click the ERP has %d orders of %s, want 2", n, account)
+			}
+		})
+	}
+}
+
+// Degraded states are visible: with the ERP's stock reads failing, the page shows the
+// stale badge on the last known stock; with order writes failing, the "ERP unreachable"
+// banner; a price changed in the ERP since the quote is a 409 shown with the new price,
+// accepted in one click, and then booked at that price.
+func TestDemoStorefrontDegradedStates(t *testing.T) {
+	dir, creds, db := erpDir(t)
+	srv := startServer(t, dir, "B2BRIDGE_CACHE_STOCK_TTL=300ms", "B2BRIDGE_CACHE_REVALIDATE=0s")
+	account := creds.Storefronts[0].Accounts[0]
+	ctx, shot := browser(t, 1280, 900)
+	fault := func(class string, rate float64) {
+		admin(t, srv, creds.AdminKey, "PUT", "/faults", map[string]any{"class": class, "error_rate": rate}, 200)
+	}
+	lookUp := chromedp.Tasks{
+		chromedp.SetValue("#q", "BRG-00001", chromedp.ByQuery),
+		chromedp.Click(`#search button`, chromedp.ByQuery),
+	}
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/"),
+		chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
+		lookUp,
+		waitText("#item-source", "erp"),
+		chromedp.Click(`#add button[type="submit"]`, chromedp.ByQuery),
+		waitText("#quote", "Total"),
+	)
+	if err != nil {
+		shot("degraded-start")
+		t.Fatal(err)
+	}
+	fault("stock_reads", 1)
+	time.Sleep(400 * time.Millisecond) // past the stock TTL
+	err = chromedp.Run(ctx, lookUp, waitText("#item-source", "stale"))
+	shot("stale-badge")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin(t, srv, creds.AdminKey, "DELETE", "/faults", nil, 204)
+
+	fault("order_writes", 1)
+	err = chromedp.Run(ctx,
+		chromedp.Click("#place", chromedp.ByQuery),
+		waitText("#banner", "ERP unreachable"),
+	)
+	shot("erp-unreachable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin(t, srv, creds.AdminKey, "DELETE", "/faults", nil, 204)
+	if n := countOrders(t, db, account); n != 0 {
+		t.Fatalf("the ERP has %d orders after failed writes, want 0", n)
+	}
+
+	// The list price moves in the ERP after the quote: the order is refused with the new
+	// price, which the buyer accepts, and the order books at it.
+	mustExec(t, db, `UPDATE list_prices SET price = price + 100 WHERE item_id = (SELECT id FROM items WHERE sku = 'BRG-00001')`)
+	err = chromedp.Run(ctx,
+		chromedp.Click("#place", chromedp.ByQuery),
+		waitText("#order-result", "Prices changed"),
+	)
+	shot("price-changed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Click(`#order-result button`, chromedp.ByQuery),
+		waitText("#order-result", "accepted"),
+		chromedp.Click("#place", chromedp.ByQuery),
+		waitText("#order-result", "placed"),
+	)
+	shot("price-accepted")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unit, list string
+	if err := db.QueryRow(`SELECT l.unit_price, p.price FROM order_lines l JOIN orders o ON o.id = l.order_id
+		JOIN list_prices p ON p.item_id = l.item_id AND p.currency = o.currency WHERE o.account_id = ?`, account).Scan(&unit, &list); err != nil {
+		t.Fatal(err)
+	}
+	if unit != list {
+		t.Errorf("booked at %s, the ERP's list price is %s", unit, list)
+	}
+}
