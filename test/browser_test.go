@@ -79,6 +79,25 @@ func waitText(sel, want string) chromedp.Action {
 	})
 }
 
+// waitJS waits until a JavaScript expression is true.
+func waitJS(expr string) chromedp.Action {
+	return chromedp.ActionFunc(func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+		defer cancel()
+		for {
+			var ok bool
+			if err := chromedp.Evaluate(expr, &ok).Do(ctx); err == nil && ok {
+				return nil
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("never true: %s", expr)
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
+}
+
 func countOrders(t *testing.T, db *sql.DB, account string) int {
 	t.Helper()
 	var n int
@@ -255,5 +274,145 @@ func TestDemoStorefrontDegradedStates(t *testing.T) {
 	}
 	if unit != list {
 		t.Errorf("booked at %s, the ERP's list price is %s", unit, list)
+	}
+}
+
+// An ERP admin in the console, in Chromium: a storefront key is refused; with the admin
+// key, a CSV import is dry-run, then applied, and the storefront's answer changes; an
+// inline edit that another admin overtook is refused and shown as it is now; a fault is
+// switched on; the live charts draw from /metrics.
+func TestAdminConsoleInChromium(t *testing.T) {
+	dir, creds, _ := erpDir(t)
+	srv := startServer(t, dir)
+	sf := creds.Storefronts[0]
+	ctx, shot := browser(t, 1280, 1000)
+	unitOf := func(sku string) string {
+		r, err := call(context.Background(), "GET", srv.URL+"/v1/availability?sku="+sku, sf.Key, nil)
+		if err != nil || r.Status != 200 {
+			t.Fatalf("availability: %d %s %v", r.Status, r.Raw, err)
+		}
+		it := r.Body["items"].([]any)[0].(map[string]any)
+		if e, ok := it["error"].(string); ok {
+			return e
+		}
+		return it["unit"].(string)
+	}
+	const sku = "BRG-00005-CASE24"
+	if u := unitOf(sku); u != "unknown_sku" {
+		t.Fatalf("%s before the import: %s, want unknown_sku", sku, u)
+	}
+
+	var consoleHidden bool
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(srv.URL+"/admin"),
+		chromedp.WaitVisible("#login", chromedp.ByQuery),
+		chromedp.SetValue("#key", sf.Key, chromedp.ByQuery),
+		chromedp.Click(`#login button`, chromedp.ByQuery),
+		waitText("#banner", "refused"),
+		chromedp.Evaluate(`document.querySelector("#console").hidden`, &consoleHidden),
+	)
+	shot("storefront-key-refused")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !consoleHidden {
+		t.Fatal("the console shows with a storefront key")
+	}
+
+	err = chromedp.Run(ctx,
+		chromedp.SetValue("#key", creds.AdminKey, chromedp.ByQuery),
+		chromedp.Click(`#login button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
+		waitText("#mappings tbody", "BRG-"),
+		chromedp.Click("#load-current", chromedp.ByQuery),
+		waitJS(`document.querySelector("#csv").value.includes("erp_sku")`),
+		chromedp.Evaluate(`{ const t = document.querySelector("#csv");
+			t.value = t.value.trimEnd() + "\n,`+sku+`,BRG-00005,CASE24,24,\n"; t.dispatchEvent(new Event("input")); }`, nil),
+		chromedp.Click("#dry-run", chromedp.ByQuery),
+		waitText("#report", "Dry run: would create 1, change 0, delete 0"),
+	)
+	shot("dry-run")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if u := unitOf(sku); u != "unknown_sku" {
+		t.Fatalf("%s after the dry run: %s, want unknown_sku (a dry run changes nothing)", sku, u)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Click("#apply", chromedp.ByQuery),
+		waitText("#report", "Applied: create 1"),
+		waitText("#audit tbody", "csv"),
+	)
+	shot("applied")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for start := time.Now(); unitOf(sku) != "CASE24"; time.Sleep(50 * time.Millisecond) {
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("the storefront still answers %s for %s after the import", unitOf(sku), sku)
+		}
+	}
+
+	// Inline edit, overtaken by another admin between opening and saving.
+	err = chromedp.Run(ctx,
+		chromedp.SetValue("#prefix", "BRG-00005", chromedp.ByQuery),
+		chromedp.Click(`#filter button`, chromedp.ByQuery),
+		// Clicked from the page once the filtered list is in: an earlier load may still
+		// replace the rows until then.
+		waitJS(`(() => { const rows = [...document.querySelectorAll("#mappings tbody tr")];
+			return rows.length > 0 && rows.every((r) => r.dataset.key.startsWith("BRG-00005")); })()`),
+		chromedp.Evaluate(`document.querySelector('tr[data-key="`+sku+`"] button').click()`, nil),
+		chromedp.WaitVisible(`input[aria-label="factor of `+sku+`"]`, chromedp.ByQuery),
+	)
+	if err != nil {
+		shot("edit")
+		t.Fatal(err)
+	}
+	current := admin(t, srv, creds.AdminKey, "GET", "/mappings/skus/"+sku, nil, 200)
+	if r, err := call(context.Background(), "PUT", srv.URL+"/admin/v1/mappings/skus/"+sku, creds.AdminKey,
+		map[string]any{"erp_sku": "BRG-00005", "unit": "CASE24", "factor": 6}, "If-Match", current.Header.Get("ETag")); err != nil || r.Status != 200 {
+		t.Fatalf("the other admin's change: %d %s %v", r.Status, r.Raw, err)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.SetValue(`input[aria-label="factor of `+sku+`"]`, "12", chromedp.ByQuery),
+		chromedp.Click(`tr[data-key="`+sku+`"] button`, chromedp.ByQuery),
+		waitText("#banner", "changed by someone else"),
+		waitText(`tr[data-key="`+sku+`"]`, "6"),
+	)
+	shot("edit-conflict")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := admin(t, srv, creds.AdminKey, "GET", "/mappings/skus/"+sku, nil, 200).Body["factor"]; f != float64(6) {
+		t.Errorf("after the refused edit the factor is %v, want the other admin's 6", f)
+	}
+
+	// A fault switched on from the console reaches the embedded ERP; the charts draw.
+	err = chromedp.Run(ctx,
+		chromedp.Click(`input[aria-label="Fail every stock_reads call"]`, chromedp.ByQuery),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(50 * time.Millisecond) {
+				if strings.Contains(admin(t, srv, creds.AdminKey, "GET", "/faults", nil, 200).Raw, `"error_rate":1`) {
+					return nil
+				}
+			}
+			return fmt.Errorf("the fault never reached the ERP")
+		}),
+		chromedp.ActionFunc(func(ctx context.Context) error {
+			ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+			defer cancel()
+			var text string
+			for text == "" || strings.Contains(text, "—") {
+				if err := chromedp.Text("#chart-rate strong", &text, chromedp.ByQuery).Do(ctx); err != nil {
+					return err
+				}
+				time.Sleep(200 * time.Millisecond)
+			}
+			return nil
+		}),
+	)
+	shot("fault-and-charts")
+	if err != nil {
+		t.Fatal(err)
 	}
 }

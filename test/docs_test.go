@@ -258,26 +258,29 @@ func without(list []any, v any) []any {
 	return out
 }
 
-// The demo storefront is served at / with the embedded ERP, from assets of its own that
-// stay small, and not when configured off.
-func TestDemoPageIsSmallAndLocal(t *testing.T) {
+// The demo storefront (/, with the embedded ERP) and the admin console (/admin) are
+// served from assets of their own that stay small and need no network; the demo page is
+// not served when configured off.
+func TestPagesAreSmallAndLocal(t *testing.T) {
 	dir, creds, _ := erpDir(t)
 	srv := startServer(t, dir)
-	_, page := fetch(t, srv, "/")
-	total := len(page)
-	refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(string(page), -1)
-	for _, m := range refs {
-		if !strings.HasPrefix(m[1], "/") || strings.HasPrefix(m[1], "//") {
-			t.Errorf("/ loads %q: not from this server", m[1])
-			continue
+	for _, path := range []string{"/", "/admin"} {
+		_, page := fetch(t, srv, path)
+		total := len(page)
+		refs := regexp.MustCompile(`(?:src|href)="([^"]*)"`).FindAllStringSubmatch(string(page), -1)
+		for _, m := range refs {
+			if !strings.HasPrefix(m[1], "/") || strings.HasPrefix(m[1], "//") {
+				t.Errorf("%s loads %q: not from this server", path, m[1])
+				continue
+			}
+			_, body := fetch(t, srv, m[1])
+			total += len(body)
 		}
-		_, body := fetch(t, srv, m[1])
-		total += len(body)
+		if total > 48<<10 {
+			t.Errorf("%s and its assets are %d bytes; keep them under 48 KiB", path, total)
+		}
+		t.Logf("%s and its assets: %d bytes", path, total)
 	}
-	if total > 48<<10 {
-		t.Errorf("the demo page and its assets are %d bytes; keep them under 48 KiB", total)
-	}
-	t.Logf("demo page and assets: %d bytes", total)
 	_, buyers := fetch(t, srv, "/demo/storefronts")
 	if !strings.Contains(string(buyers), creds.Storefronts[0].Key) || strings.Contains(string(buyers), creds.AdminKey) {
 		t.Errorf("/demo/storefronts: want the storefront keys and not the admin key: %s", buyers)

@@ -83,6 +83,7 @@ func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 	app := storefront.New(svc, storefront.Options{Limits: storefront.DefaultRateLimits})
 	adminapi.Mount(app, svc, storefront.RateLimit("admin", storefront.DefaultRateLimits.Admin, storefront.DefaultRateLimits))
 	storefront.MountDocs(app)
+	adminapi.MountConsole(app)
 
 	params := strings.NewReplacer(":account", "B1", ":id", "1", ":kind", "skus", ":key", "X-1")
 	walked := 0
@@ -90,7 +91,7 @@ func TestEveryRegisteredRouteRefusesTheWrongKey(t *testing.T) {
 		if r.Method != "HEAD" && !contract.documents(r.Method, r.Path) {
 			t.Errorf("%s %s is served and not in the OpenAPI document", r.Method, r.Path)
 		}
-		if !strings.HasPrefix(r.Path, "/v1/") && !strings.HasPrefix(r.Path, "/admin/") {
+		if !strings.HasPrefix(r.Path, "/v1/") && !strings.HasPrefix(r.Path, "/admin/v1/") {
 			continue
 		}
 		walked++

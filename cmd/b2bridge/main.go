@@ -239,6 +239,7 @@ func (m *Main) Run(ctx context.Context) error {
 		CORSOrigins: m.Config.Browser.Origins})
 	addOps(m.app, m.svc, m.metrics)
 	storefront.MountDocs(m.app)
+	admin.MountConsole(m.app)
 	if m.demoPage() {
 		storefront.MountDemo(m.app, demoBuyers(m.Credentials))
 	}
