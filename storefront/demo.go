@@ -1,6 +1,8 @@
 package storefront
 
 import (
+	"context"
+
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -19,9 +21,19 @@ type DemoStorefront struct {
 	Accounts []string `json:"accounts"`
 }
 
+// DemoItem is one item of the demo catalog.
+type DemoItem struct {
+	SKU  string `json:"sku"`
+	Name string `json:"name"`
+}
+
+// DemoSearch finds up to limit catalog items whose SKU or name contains q.
+type DemoSearch func(ctx context.Context, q string, limit int) ([]DemoItem, error)
+
 // MountDemo serves the demo storefront page at / from the binary's embedded assets: a
-// client of /v1 with browser tokens, for the demo ERP's buyers.
-func MountDemo(app *fiber.App, buyers DemoBuyers) {
+// client of /v1 with browser tokens, for the demo ERP's buyers, with a catalog search
+// of its own (the storefront API has none).
+func MountDemo(app *fiber.App, buyers DemoBuyers, search DemoSearch) {
 	for path, file := range map[string]struct{ name, contentType string }{
 		"/":               {"assets/demo/index.html", fiber.MIMETextHTMLCharsetUTF8},
 		"/demo/app.js":    {"assets/demo/app.js", fiber.MIMEApplicationJavaScriptCharsetUTF8},
@@ -38,5 +50,16 @@ func MountDemo(app *fiber.App, buyers DemoBuyers) {
 	}
 	app.Get("/demo/storefronts", func(c *fiber.Ctx) error {
 		return c.JSON(buyers)
+	})
+	app.Get("/demo/catalog", func(c *fiber.Ctx) error {
+		q := c.Query("q")
+		if len(q) > 64 {
+			return invalid("q", "at most 64 characters")
+		}
+		items, err := search(c.UserContext(), q, 20)
+		if err != nil {
+			return err
+		}
+		return c.JSON(fiber.Map{"items": items})
 	})
 }

@@ -107,7 +107,8 @@ func countOrders(t *testing.T, db *sql.DB, account string) int {
 	return n
 }
 
-// A buyer on the demo storefront, in Chromium, at desktop and phone sizes: finds an item,
+// A buyer on the demo storefront, in Chromium, at desktop and phone sizes: finds an item
+// by name,
 // sees its price break change with the quantity, gets a quote, places an order and finds
 // it in the history, and the ERP has exactly that order; a double click on "Place order"
 // books once.
@@ -125,8 +126,10 @@ func TestDemoStorefrontInChromium(t *testing.T) {
 			err := chromedp.Run(ctx,
 				chromedp.Navigate(srv.URL+"/"),
 				chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
-				chromedp.SetValue("#q", "BRG-00003", chromedp.ByQuery),
-				chromedp.Click(`#search button`, chromedp.ByQuery),
+				chromedp.SendKeys("#q", "bearing 00003", chromedp.ByQuery),
+				waitText("#results", "BRG-00003 · Bearing 00003"),
+				chromedp.Evaluate(`[...document.querySelectorAll("#results button")].find((b) => b.textContent.startsWith("BRG-00003")).click()`, nil),
+				waitText("#item-sku", "BRG-00003"),
 				waitText("#item-available", "available"),
 				waitText("#item-source", "old"),
 				waitText("#qty-price", "1 ×"),
@@ -414,5 +417,78 @@ func TestAdminConsoleInChromium(t *testing.T) {
 	shot("fault-and-charts")
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// unlabelled lists the visible form controls and buttons a screen reader could not name.
+const unlabelled = `[...document.querySelectorAll("input, select, textarea, button")].filter((e) => {
+	if (e.offsetParent === null) return false; // not shown now
+	if (e.tagName === "BUTTON") return !(e.textContent.trim() || e.getAttribute("aria-label"));
+	return !(e.labels?.length || e.getAttribute("aria-label") || e.getAttribute("aria-labelledby"));
+}).map((e) => e.outerHTML.slice(0, 100))`
+
+// Both pages work from the keyboard alone, name every control for a screen reader, and
+// fit a phone-sized and a desktop-sized window without sideways scrolling.
+func TestPagesAreAccessible(t *testing.T) {
+	dir, creds, db := erpDir(t)
+	srv := startServer(t, dir)
+	account := creds.Storefronts[0].Accounts[0]
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 900}, {"phone", 390, 844}} {
+		t.Run(size.name, func(t *testing.T) {
+			ctx, shot := browser(t, size.width, size.height)
+			check := func(page string) {
+				t.Helper()
+				var missing []string
+				var overflow bool
+				if err := chromedp.Run(ctx, chromedp.Evaluate(unlabelled, &missing),
+					chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth + 1`, &overflow)); err != nil {
+					t.Fatal(err)
+				}
+				if len(missing) > 0 {
+					t.Errorf("%s: controls without an accessible name: %v", page, missing)
+				}
+				if overflow {
+					t.Errorf("%s scrolls sideways at %dx%d", page, size.width, size.height)
+				}
+			}
+			before := countOrders(t, db, account)
+			err := chromedp.Run(ctx,
+				chromedp.Navigate(srv.URL+"/"),
+				chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
+				chromedp.Focus("#q", chromedp.ByQuery),
+				chromedp.SendKeys("#q", "BRG-00001\r", chromedp.ByQuery), // Enter submits the search
+				waitText("#item-available", "available"),
+				chromedp.Focus("#qty", chromedp.ByQuery),
+				chromedp.SendKeys("#qty", "\r", chromedp.ByQuery), // Enter adds to the cart
+				waitText("#quote", "Total"),
+				chromedp.Focus("#po", chromedp.ByQuery),
+				chromedp.SendKeys("#po", "PO-KEYS\r", chromedp.ByQuery), // Enter places the order
+				waitText("#order-result", "placed"),
+			)
+			shot("demo-keyboard")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := countOrders(t, db, account); n != before+1 {
+				t.Errorf("the keyboard order: %d orders, want %d", n, before+1)
+			}
+			check("/")
+			err = chromedp.Run(ctx,
+				chromedp.Navigate(srv.URL+"/admin"),
+				chromedp.WaitVisible("#key", chromedp.ByQuery),
+				chromedp.Focus("#key", chromedp.ByQuery),
+				chromedp.SendKeys("#key", creds.AdminKey+"\r", chromedp.ByQuery),
+				chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
+				waitText("#mappings tbody", "BRG-"),
+			)
+			shot("admin-keyboard")
+			if err != nil {
+				t.Fatal(err)
+			}
+			check("/admin")
+		})
 	}
 }

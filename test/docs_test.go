@@ -281,6 +281,9 @@ func TestPagesAreSmallAndLocal(t *testing.T) {
 		}
 		t.Logf("%s and its assets: %d bytes", path, total)
 	}
+	if _, found := fetch(t, srv, "/demo/catalog?q=BEARING%2000003"); !strings.Contains(string(found), `"sku":"BRG-00003"`) {
+		t.Errorf("/demo/catalog?q=BEARING 00003: %s", found)
+	}
 	_, buyers := fetch(t, srv, "/demo/storefronts")
 	if !strings.Contains(string(buyers), creds.Storefronts[0].Key) || strings.Contains(string(buyers), creds.AdminKey) {
 		t.Errorf("/demo/storefronts: want the storefront keys and not the admin key: %s", buyers)

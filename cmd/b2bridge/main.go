@@ -241,7 +241,14 @@ func (m *Main) Run(ctx context.Context) error {
 	storefront.MountDocs(m.app)
 	admin.MountConsole(m.app)
 	if m.demoPage() {
-		storefront.MountDemo(m.app, demoBuyers(m.Credentials))
+		storefront.MountDemo(m.app, demoBuyers(m.Credentials), func(ctx context.Context, q string, limit int) ([]storefront.DemoItem, error) {
+			items, err := m.erp.SearchCatalog(ctx, q, limit)
+			out := make([]storefront.DemoItem, len(items))
+			for i, it := range items {
+				out[i] = storefront.DemoItem(it)
+			}
+			return out, err
+		})
 	}
 	addFaults(admin.Mount(m.app, m.svc, storefront.RateLimit("admin", limits.Admin, limits)), admin.Scope(m.svc, "ops"), m.erp.Faults)
 	ln, err := m.listen()

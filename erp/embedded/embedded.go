@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/b2bridge/b2bridge/erp"
@@ -124,4 +125,33 @@ func ReadCredentials(dir string) (*Credentials, error) {
 		return nil, fmt.Errorf("%s: %w", CredentialsFile, err)
 	}
 	return c, nil
+}
+
+// CatalogItem is one item of the demo catalog.
+type CatalogItem struct {
+	SKU  string `json:"sku"`
+	Name string `json:"name"`
+}
+
+// SearchCatalog returns up to limit items whose SKU or name contains q (any case), by
+// SKU: the demo storefront's catalog search. The storefront API has no catalog route;
+// this one serves the demo page only.
+func (e *ERP) SearchCatalog(ctx context.Context, q string, limit int) ([]CatalogItem, error) {
+	like := "%" + strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(strings.ToLower(q)) + "%"
+	rows, err := e.DB.Reader().QueryContext(ctx, e.DB.Rebind(`
+		SELECT sku, name FROM items WHERE lower(sku) LIKE ? ESCAPE '\' OR lower(name) LIKE ? ESCAPE '\'
+		 ORDER BY sku`), like, like)
+	if err != nil {
+		return nil, fmt.Errorf("search catalog: %w", err)
+	}
+	defer rows.Close()
+	out := []CatalogItem{}
+	for len(out) < limit && rows.Next() {
+		var it CatalogItem
+		if err := rows.Scan(&it.SKU, &it.Name); err != nil {
+			return nil, err
+		}
+		out = append(out, it)
+	}
+	return out, rows.Err()
 }

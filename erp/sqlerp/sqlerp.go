@@ -60,6 +60,9 @@ func (db *DB) Close() error {
 // Writer returns the pool order transactions use, for seeding and admin tools.
 func (db *DB) Writer() *sql.DB { return db.write }
 
+// Reader returns the pool reads use, for tools that read the schema directly.
+func (db *DB) Reader() *sql.DB { return db.read }
+
 // Dialect returns the database's dialect, for tools that write the schema directly.
 func (db *DB) Dialect() Dialect { return db.dialect }
 

@@ -98,6 +98,17 @@ async function chooseBuyer(value) {
   if (state.item) await lookup(state.item.sku);
 }
 
+// search lists the catalog items whose SKU or name holds the words typed.
+async function search() {
+  const q = $("#q").value.trim();
+  if (!q) { $("#results").replaceChildren(); return []; }
+  const r = await fetch(`/demo/catalog?q=${encodeURIComponent(q)}`);
+  const items = r.ok ? (await r.json()).items : [];
+  $("#results").replaceChildren(...(items.length ? items.map((it) => el("li", {}, el("button", { type: "button",
+    onclick: () => { $("#q").value = it.sku; lookup(it.sku); } }, `${it.sku} · ${it.name}`))) : [el("li", {}, "No item matches.")]));
+  return items;
+}
+
 async function lookup(sku) {
   sku = sku.trim();
   if (!sku) return;
@@ -275,11 +286,19 @@ async function start() {
   for (const sf of state.demo.storefronts) {
     select.append(el("optgroup", { label: sf.name }, ...sf.accounts.map((a) => el("option", { value: `${sf.name}/${a}` }, a))));
   }
-  $("#skus").replaceChildren(...state.demo.skus.map((s) => el("option", { value: s })));
   $("#suggestions").replaceChildren(...state.demo.skus.map((s) =>
-    el("li", {}, el("button", { type: "button", onclick: () => { $("#q").value = s; lookup(s); } }, s))));
+    el("button", { type: "button", onclick: () => { $("#q").value = s; lookup(s); } }, s)));
+  $("#q").addEventListener("input", () => { clearTimeout(state.searchTimer); state.searchTimer = setTimeout(search, 200); });
   select.addEventListener("change", () => chooseBuyer(select.value));
-  $("#search").addEventListener("submit", (e) => { e.preventDefault(); lookup($("#q").value); });
+  $("#search").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const found = await search();
+    const q = $("#q").value.trim();
+    // The item itself if the words name one; otherwise the words as a SKU (a storefront's
+    // own SKU, mapped onto an ERP item, is not in the ERP's catalog).
+    const hit = found.find((it) => it.sku.toLowerCase() === q.toLowerCase()) || (found.length === 1 ? found[0] : null);
+    lookup(hit ? hit.sku : q);
+  });
   $("#qty").addEventListener("input", priceForQty);
   $("#add").addEventListener("submit", (e) => {
     e.preventDefault();
