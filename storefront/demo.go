@@ -34,20 +34,8 @@ type DemoSearch func(ctx context.Context, q string, limit int) ([]DemoItem, erro
 // client of /v1 with browser tokens, for the demo ERP's buyers, with a catalog search
 // of its own (the storefront API has none).
 func MountDemo(app *fiber.App, buyers DemoBuyers, search DemoSearch) {
-	for path, file := range map[string]struct{ name, contentType string }{
-		"/":               {"assets/demo/index.html", fiber.MIMETextHTMLCharsetUTF8},
-		"/demo/app.js":    {"assets/demo/app.js", fiber.MIMEApplicationJavaScriptCharsetUTF8},
-		"/demo/style.css": {"assets/demo/style.css", "text/css; charset=utf-8"},
-	} {
-		body, err := assets.ReadFile(file.name)
-		if err != nil {
-			panic(err) // embedded: cannot happen
-		}
-		app.Get(path, func(c *fiber.Ctx) error {
-			c.Set(fiber.HeaderContentType, file.contentType)
-			return c.Send(body)
-		})
-	}
+	ServeFiles(app, assets, map[string]string{"/": "assets/demo/index.html", "/demo/app.js": "assets/demo/app.js",
+		"/demo/style.css": "assets/demo/style.css"})
 	app.Get("/demo/storefronts", func(c *fiber.Ctx) error {
 		return c.JSON(buyers)
 	})

@@ -35,7 +35,6 @@ var openAPIJSON = func() []byte {
 // MountDocs serves the document at /openapi.yaml and /openapi.json and renders it at
 // /docs with Redoc's bundle from the binary, so that the page works with no network.
 func MountDocs(app *fiber.App) {
-	page, _ := assets.ReadFile("assets/docs.html")
 	redoc, _ := assets.ReadFile("assets/redoc.standalone.js")
 	app.Get("/openapi.yaml", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, "application/yaml")
@@ -45,10 +44,7 @@ func MountDocs(app *fiber.App) {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
 		return c.Send(openAPIJSON)
 	})
-	app.Get("/docs", func(c *fiber.Ctx) error {
-		c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-		return c.Send(page)
-	})
+	ServeFiles(app, assets, map[string]string{"/docs": "assets/docs.html"})
 	app.Get("/docs/redoc.standalone.js", compress.New(), func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJavaScriptCharsetUTF8)
 		c.Set(fiber.HeaderCacheControl, "public, max-age=86400")
