@@ -79,6 +79,16 @@ func waitText(sel, want string) chromedp.Action {
 	})
 }
 
+// press clicks a visible element from the page itself: a click at coordinates misses
+// when the layout moves between finding the element and clicking (seen on the phone size
+// as the order history grows).
+func press(sel string) chromedp.Action {
+	return chromedp.Tasks{
+		chromedp.WaitVisible(sel, chromedp.ByQuery),
+		chromedp.Evaluate(fmt.Sprintf(`document.querySelector(%q).click()`, sel), nil),
+	}
+}
+
 // waitJS waits until a JavaScript expression is true.
 func waitJS(expr string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
@@ -153,11 +163,11 @@ func TestDemoStorefrontInChromium(t *testing.T) {
 			}
 
 			err = chromedp.Run(ctx,
-				chromedp.Click(`#add button[type="submit"]`, chromedp.ByQuery),
+				press(`#add button[type="submit"]`),
 				waitText("#quote", "Total"),
 				waitText("#quote", "credit ok"),
 				chromedp.SetValue("#po", "PO-BROWSER-1", chromedp.ByQuery),
-				chromedp.Click("#place", chromedp.ByQuery),
+				press("#place"),
 				waitText("#order-result", "placed"),
 				waitText("#history tbody", "PO-BROWSER-1"),
 			)
@@ -179,7 +189,7 @@ func TestDemoStorefrontInChromium(t *testing.T) {
 			// A double click: two clicks in one task, before the first request is answered.
 			err = chromedp.Run(ctx,
 				chromedp.SetValue("#qty", "1", chromedp.ByQuery),
-				chromedp.Click(`#add button[type="submit"]`, chromedp.ByQuery),
+				press(`#add button[type="submit"]`),
 				waitText("#quote", "Total"),
 				chromedp.SetValue("#po", "PO-DOUBLE", chromedp.ByQuery),
 				chromedp.Evaluate(`{ const b = document.querySelector("#place"); b.click(); b.click(); }`, nil),
@@ -212,14 +222,14 @@ func TestDemoStorefrontDegradedStates(t *testing.T) {
 	}
 	lookUp := chromedp.Tasks{
 		chromedp.SetValue("#q", "BRG-00001", chromedp.ByQuery),
-		chromedp.Click(`#search button`, chromedp.ByQuery),
+		press(`#search button`),
 	}
 	err := chromedp.Run(ctx,
 		chromedp.Navigate(srv.URL+"/"),
 		chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
 		lookUp,
 		waitText("#item-source", "erp"),
-		chromedp.Click(`#add button[type="submit"]`, chromedp.ByQuery),
+		press(`#add button[type="submit"]`),
 		waitText("#quote", "Total"),
 	)
 	if err != nil {
@@ -237,7 +247,7 @@ func TestDemoStorefrontDegradedStates(t *testing.T) {
 
 	fault("order_writes", 1)
 	err = chromedp.Run(ctx,
-		chromedp.Click("#place", chromedp.ByQuery),
+		press("#place"),
 		waitText("#banner", "ERP unreachable"),
 	)
 	shot("erp-unreachable")
@@ -253,7 +263,7 @@ func TestDemoStorefrontDegradedStates(t *testing.T) {
 	// price, which the buyer accepts, and the order books at it.
 	mustExec(t, db, `UPDATE list_prices SET price = price + 100 WHERE item_id = (SELECT id FROM items WHERE sku = 'BRG-00001')`)
 	err = chromedp.Run(ctx,
-		chromedp.Click("#place", chromedp.ByQuery),
+		press("#place"),
 		waitText("#order-result", "Prices changed"),
 	)
 	shot("price-changed")
@@ -261,9 +271,9 @@ func TestDemoStorefrontDegradedStates(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = chromedp.Run(ctx,
-		chromedp.Click(`#order-result button`, chromedp.ByQuery),
+		press(`#order-result button`),
 		waitText("#order-result", "accepted"),
-		chromedp.Click("#place", chromedp.ByQuery),
+		press("#place"),
 		waitText("#order-result", "placed"),
 	)
 	shot("price-accepted")
@@ -310,7 +320,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 		chromedp.Navigate(srv.URL+"/admin"),
 		chromedp.WaitVisible("#login", chromedp.ByQuery),
 		chromedp.SetValue("#key", sf.Key, chromedp.ByQuery),
-		chromedp.Click(`#login button`, chromedp.ByQuery),
+		press(`#login button`),
 		waitText("#banner", "refused"),
 		chromedp.Evaluate(`document.querySelector("#console").hidden`, &consoleHidden),
 	)
@@ -324,14 +334,14 @@ func TestAdminConsoleInChromium(t *testing.T) {
 
 	err = chromedp.Run(ctx,
 		chromedp.SetValue("#key", creds.AdminKey, chromedp.ByQuery),
-		chromedp.Click(`#login button`, chromedp.ByQuery),
+		press(`#login button`),
 		chromedp.WaitVisible(`body[data-ready="true"]`, chromedp.ByQuery),
 		waitText("#mappings tbody", "BRG-"),
-		chromedp.Click("#load-current", chromedp.ByQuery),
+		press("#load-current"),
 		waitJS(`document.querySelector("#csv").value.includes("erp_sku")`),
 		chromedp.Evaluate(`{ const t = document.querySelector("#csv");
 			t.value = t.value.trimEnd() + "\n,`+sku+`,BRG-00005,CASE24,24,\n"; t.dispatchEvent(new Event("input")); }`, nil),
-		chromedp.Click("#dry-run", chromedp.ByQuery),
+		press("#dry-run"),
 		waitText("#report", "Dry run: would create 1, change 0, delete 0"),
 	)
 	shot("dry-run")
@@ -342,7 +352,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 		t.Fatalf("%s after the dry run: %s, want unknown_sku (a dry run changes nothing)", sku, u)
 	}
 	err = chromedp.Run(ctx,
-		chromedp.Click("#apply", chromedp.ByQuery),
+		press("#apply"),
 		waitText("#report", "Applied: create 1"),
 		waitText("#audit tbody", "csv"),
 	)
@@ -359,7 +369,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 	// Inline edit, overtaken by another admin between opening and saving.
 	err = chromedp.Run(ctx,
 		chromedp.SetValue("#prefix", "BRG-00005", chromedp.ByQuery),
-		chromedp.Click(`#filter button`, chromedp.ByQuery),
+		press(`#filter button`),
 		// Clicked from the page once the filtered list is in: an earlier load may still
 		// replace the rows until then.
 		waitJS(`(() => { const rows = [...document.querySelectorAll("#mappings tbody tr")];
@@ -378,7 +388,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 	}
 	err = chromedp.Run(ctx,
 		chromedp.SetValue(`input[aria-label="factor of `+sku+`"]`, "12", chromedp.ByQuery),
-		chromedp.Click(`tr[data-key="`+sku+`"] button`, chromedp.ByQuery),
+		press(`tr[data-key="`+sku+`"] button`),
 		waitText("#banner", "changed by someone else"),
 		waitText(`tr[data-key="`+sku+`"]`, "6"),
 	)
@@ -392,7 +402,7 @@ func TestAdminConsoleInChromium(t *testing.T) {
 
 	// A fault switched on from the console reaches the embedded ERP; the charts draw.
 	err = chromedp.Run(ctx,
-		chromedp.Click(`input[aria-label="Fail every stock_reads call"]`, chromedp.ByQuery),
+		press(`input[aria-label="Fail every stock_reads call"]`),
 		chromedp.ActionFunc(func(ctx context.Context) error {
 			for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(50 * time.Millisecond) {
 				if strings.Contains(admin(t, srv, creds.AdminKey, "GET", "/faults", nil, 200).Raw, `"error_rate":1`) {
