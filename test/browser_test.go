@@ -60,22 +60,31 @@ func browser(t *testing.T, width, height int) (context.Context, func(name string
 	return ctx, shot
 }
 
-// waitText waits until the element's text contains want.
-func waitText(sel, want string) chromedp.Action {
+// until polls check every 50ms for up to 15s until it is true; last says what it saw.
+func until(what string, check func(ctx context.Context) (ok bool, last string)) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 		defer cancel()
-		var text string
 		for {
-			if err := chromedp.Text(sel, &text, chromedp.ByQuery, chromedp.AtLeast(0)).Do(ctx); err == nil && strings.Contains(text, want) {
+			ok, last := check(ctx)
+			if ok {
 				return nil
 			}
 			select {
 			case <-ctx.Done():
-				return fmt.Errorf("%s never said %q (last: %q)", sel, want, text)
+				return fmt.Errorf("%s never happened (last: %q)", what, last)
 			case <-time.After(50 * time.Millisecond):
 			}
 		}
+	})
+}
+
+// waitText waits until the element's text contains want.
+func waitText(sel, want string) chromedp.Action {
+	return until(fmt.Sprintf("%s saying %q", sel, want), func(ctx context.Context) (bool, string) {
+		var text string
+		err := chromedp.Text(sel, &text, chromedp.ByQuery, chromedp.AtLeast(0)).Do(ctx)
+		return err == nil && strings.Contains(text, want), text
 	})
 }
 
@@ -91,20 +100,10 @@ func press(sel string) chromedp.Action {
 
 // waitJS waits until a JavaScript expression is true.
 func waitJS(expr string) chromedp.Action {
-	return chromedp.ActionFunc(func(ctx context.Context) error {
-		ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-		defer cancel()
-		for {
-			var ok bool
-			if err := chromedp.Evaluate(expr, &ok).Do(ctx); err == nil && ok {
-				return nil
-			}
-			select {
-			case <-ctx.Done():
-				return fmt.Errorf("never true: %s", expr)
-			case <-time.After(50 * time.Millisecond):
-			}
-		}
+	return until(expr, func(ctx context.Context) (bool, string) {
+		var ok bool
+		err := chromedp.Evaluate(expr, &ok).Do(ctx)
+		return err == nil && ok, ""
 	})
 }
 
@@ -403,25 +402,14 @@ func TestAdminConsoleInChromium(t *testing.T) {
 	// A fault switched on from the console reaches the embedded ERP; the charts draw.
 	err = chromedp.Run(ctx,
 		press(`input[aria-label="Fail every stock_reads call"]`),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			for start := time.Now(); time.Since(start) < 5*time.Second; time.Sleep(50 * time.Millisecond) {
-				if strings.Contains(admin(t, srv, creds.AdminKey, "GET", "/faults", nil, 200).Raw, `"error_rate":1`) {
-					return nil
-				}
-			}
-			return fmt.Errorf("the fault never reached the ERP")
+		until("the fault reaching the ERP", func(context.Context) (bool, string) {
+			faults := admin(t, srv, creds.AdminKey, "GET", "/faults", nil, 200).Raw
+			return strings.Contains(faults, `"error_rate":1`), faults
 		}),
-		chromedp.ActionFunc(func(ctx context.Context) error {
-			ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-			defer cancel()
+		until("a request rate drawn", func(ctx context.Context) (bool, string) {
 			var text string
-			for text == "" || strings.Contains(text, "—") {
-				if err := chromedp.Text("#chart-rate strong", &text, chromedp.ByQuery).Do(ctx); err != nil {
-					return err
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
-			return nil
+			err := chromedp.Text("#chart-rate strong", &text, chromedp.ByQuery, chromedp.AtLeast(0)).Do(ctx)
+			return err == nil && text != "" && !strings.Contains(text, "—"), text
 		}),
 	)
 	shot("fault-and-charts")

@@ -92,9 +92,7 @@ async function chooseBuyer(value) {
   state.attempt = null;
   $("#order-result").textContent = "";
   renderCart(null);
-  state.cursor = null;
-  $("#history tbody").replaceChildren();
-  await loadHistory();
+  await reloadHistory();
   if (state.item) await lookup(state.item.sku);
 }
 
@@ -242,9 +240,7 @@ function showPlacement(r) {
     state.attempt = null;
     $("#po").value = "";
     renderCart(null);
-    state.cursor = null;
-    $("#history tbody").replaceChildren();
-    loadHistory();
+    reloadHistory();
     return;
   }
   const p = r.body || {};
@@ -265,6 +261,14 @@ function showPlacement(r) {
   if (r.status !== 503) quote();
 }
 
+// reloadHistory shows the buyer's orders from the newest again.
+function reloadHistory() {
+  state.cursor = null;
+  $("#history tbody").replaceChildren();
+  return loadHistory();
+}
+
+// loadHistory appends the next page of the buyer's orders.
 async function loadHistory() {
   const r = await api("GET", `/v1/accounts/${encodeURIComponent(state.account)}/orders?limit=5` +
     (state.cursor ? `&cursor=${encodeURIComponent(state.cursor)}` : ""));
