@@ -76,7 +76,13 @@ type entry[V any] struct {
 	found bool
 	asOf  time.Time
 	tags  []string // the key itself, then Tags(key): computed once, at store
-	gens  []uint64 // their generations when the load began
+	seq   uint64   // invalidations counted when its load began
+}
+
+// invalidation is the last invalidation of a tag: its number and when it happened.
+type invalidation struct {
+	seq uint64
+	at  time.Time
 }
 
 // Cache is a read-through cache of V by string key. It is safe for concurrent use.
@@ -85,9 +91,18 @@ type Cache[V any] struct {
 	cost       func(V) int64
 	store      *ristretto.Cache[string, *entry[V]]
 	flight     singleflight.Group
-	gens       sync.Map // tag → *atomic.Uint64
 	refreshing sync.Map // key → struct{}
 	now        func() time.Time
+
+	// An entry is current unless one of its tags was invalidated after its load began.
+	// seq counts invalidations; invalidated keeps each tag's last one for as long as an
+	// entry loaded before it could still be answered as fresh (horizon), so that the
+	// bookkeeping is bounded by the invalidations of a horizon, not by every key ever read.
+	seq         atomic.Uint64
+	mu          sync.RWMutex // guards invalidated and pruned
+	invalidated map[string]invalidation
+	pruned      time.Time
+	horizon     time.Duration
 
 	hits, misses, stale, loads, loadErrors, refreshes, evictions atomic.Uint64
 }
@@ -100,7 +115,8 @@ func New[V any](opts Options, cost func(V) int64) (*Cache[V], error) {
 	if opts.RefreshTimeout <= 0 {
 		opts.RefreshTimeout = 5 * time.Second
 	}
-	c := &Cache[V]{opts: opts, cost: cost, now: time.Now}
+	c := &Cache[V]{opts: opts, cost: cost, now: time.Now, invalidated: map[string]invalidation{},
+		horizon: max(opts.TTL+opts.Revalidate, opts.NegativeTTL)}
 	store, err := ristretto.NewCache(&ristretto.Config[string, *entry[V]]{
 		NumCounters:        max(10_000, opts.MaxBytes/50), // ~10 per entry of ~500 bytes
 		MaxCost:            opts.MaxBytes,
@@ -217,11 +233,14 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	if out, ok := c.fresh(keys); ok {
 		return out, nil
 	}
-	tags, gens := make([][]string, len(keys)), make([][]uint64, len(keys))
+	tags := make([][]string, len(keys))
 	for i, k := range keys {
-		tags[i], gens[i] = c.snapshot(k) // before the load: an invalidation during it wins
+		tags[i] = append([]string{k}, c.tags(k)...)
 	}
+	// asOf before seq: an entry is then never younger than an invalidation it missed,
+	// which is what lets Invalidate forget that invalidation after the horizon.
 	asOf := c.now()
+	seq := c.seq.Load() // before the load: an invalidation during it wins
 	c.loads.Add(1)
 	values, err := load(ctx, keys)
 	if err != nil {
@@ -231,7 +250,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	out := make(map[string]Result[V], len(keys))
 	for i, k := range keys {
 		v, found := values[k]
-		e := &entry[V]{value: v, found: found, asOf: asOf, tags: tags[i], gens: gens[i]}
+		e := &entry[V]{value: v, found: found, asOf: asOf, tags: tags[i], seq: seq}
 		keep, cost := c.opts.NegativeTTL, int64(64+len(k))
 		if found {
 			keep, cost = c.opts.TTL+max(c.opts.Revalidate, c.opts.MaxStale), cost+c.cost(v)
@@ -290,31 +309,22 @@ func (c *Cache[V]) refresh(keys []string, load LoadFunc[V]) {
 	}()
 }
 
-func (c *Cache[V]) gen(tag string) *atomic.Uint64 {
-	if g, ok := c.gens.Load(tag); ok {
-		return g.(*atomic.Uint64)
+func (c *Cache[V]) tags(key string) []string {
+	if c.opts.Tags == nil {
+		return nil
 	}
-	g, _ := c.gens.LoadOrStore(strings.Clone(tag), new(atomic.Uint64)) // a kept key: own copy
-	return g.(*atomic.Uint64)
+	return c.opts.Tags(key)
 }
 
-// snapshot returns the key's tags (the key itself, then Tags(key)) and their generations.
-func (c *Cache[V]) snapshot(key string) ([]string, []uint64) {
-	tags := []string{key}
-	if c.opts.Tags != nil {
-		tags = append(tags, c.opts.Tags(key)...)
-	}
-	gens := make([]uint64, len(tags))
-	for i, t := range tags {
-		gens[i] = c.gen(t).Load()
-	}
-	return tags, gens
-}
-
-// current reports whether none of the entry's tags changed since it was loaded.
+// current reports whether none of the entry's tags was invalidated since its load began.
 func (c *Cache[V]) current(e *entry[V]) bool {
-	for i, t := range e.tags {
-		if c.gen(t).Load() != e.gens[i] {
+	if c.seq.Load() == e.seq {
+		return true // nothing invalidated since: the read path's common case, lock-free
+	}
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	for _, t := range e.tags {
+		if inv, ok := c.invalidated[t]; ok && inv.seq > e.seq {
 			return false
 		}
 	}
@@ -325,9 +335,24 @@ func (c *Cache[V]) current(e *entry[V]) bool {
 // no longer fresh, including entries being loaded right now. Invalidated values remain
 // available as a stale fallback.
 func (c *Cache[V]) Invalidate(tags ...string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seq := c.seq.Add(1)
+	now := c.now() // after seq: every entry that misses this invalidation is older
 	for _, t := range tags {
-		c.gen(t).Add(1)
+		c.invalidated[strings.Clone(t)] = invalidation{seq: seq, at: now} // a kept key: own copy
 	}
+	// Past the horizon, an entry loaded before an invalidation is too old to answer as
+	// fresh whatever it says: forget those invalidations, once per horizon.
+	if now.Sub(c.pruned) < c.horizon {
+		return
+	}
+	for t, inv := range c.invalidated {
+		if now.Sub(inv.at) >= c.horizon {
+			delete(c.invalidated, t)
+		}
+	}
+	c.pruned = now
 }
 
 // Purge drops every entry.

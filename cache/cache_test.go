@@ -3,6 +3,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -230,4 +231,84 @@ func TestKeysInReusedBuffersStayInvalidatable(t *testing.T) {
 	if err != nil || r.Source != Loaded || o.loads.Load() != 2 {
 		t.Errorf("after Invalidate: %+v %v, %d loads; want a reload", r, err, o.loads.Load())
 	}
+}
+
+// What the cache keeps to invalidate is bounded by the invalidations of one horizon
+// (TTL+Revalidate), not by the keys ever read: reading adds nothing, and an invalidation
+// is forgotten once no entry loaded before it could be answered as fresh.
+func TestInvalidationBookkeepingIsBounded(t *testing.T) {
+	c, clk := newCache(t)
+	o := &owner{values: map[string]int{}}
+	for i := range 10_000 {
+		k := "a" + strconv.Itoa(i)
+		o.set(k, i)
+		get(t, c, o, k)
+	}
+	if n := c.remembered(); n != 0 {
+		t.Fatalf("10,000 reads left %d invalidations remembered, want 0", n)
+	}
+	for i := range 10_000 {
+		c.Invalidate("a" + strconv.Itoa(i))
+	}
+	if n := c.remembered(); n != 10_000 {
+		t.Fatalf("%d invalidations remembered, want 10,000 within the horizon", n)
+	}
+	clk.advance(c.horizon)
+	c.Invalidate("b1")
+	if n := c.remembered(); n != 1 {
+		t.Errorf("%d invalidations remembered a horizon later, want only the newest", n)
+	}
+}
+
+// Forgetting an invalidation never makes an entry loaded before it current again while
+// that entry could still be answered as fresh.
+func TestForgottenInvalidationsWereOutlived(t *testing.T) {
+	c, clk := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}}
+	c.Invalidate("z1") // the next prune is due a horizon from now, while a1 is young
+	clk.advance(100 * time.Millisecond)
+	get(t, c, o, "a1")
+	e, _ := c.store.Get("a1")
+	clk.advance(100 * time.Millisecond)
+	c.Invalidate("a1")
+	for i := 0; clk.now().Sub(e.asOf) < c.horizon+time.Second; i++ {
+		c.Invalidate("b" + strconv.Itoa(i)) // prunes whenever one is due
+		if c.current(e) && clk.now().Sub(e.asOf) < c.horizon {
+			t.Fatalf("%v after its load, with the invalidation forgotten, the entry counts as current", clk.now().Sub(e.asOf))
+		}
+		clk.advance(50 * time.Millisecond)
+	}
+}
+
+// Under concurrency, a read that starts after Invalidate returns never answers from the
+// cache what the owner held before the change that was invalidated. (It may join a load
+// that began before the change: that answer is Loaded, as of the load's start, which is
+// true of it.)
+func TestConcurrentInvalidationsAreNeverLost(t *testing.T) {
+	c, _ := newCache(t)
+	o := &owner{values: map[string]int{}}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			k := "a" + strconv.Itoa(w%4) // two writers per key: a key's value only grows
+			for i := range 300 {
+				o.mu.Lock()
+				v := o.values[k] + 1
+				o.values[k] = v
+				o.mu.Unlock()
+				c.Invalidate(k)
+				r, err := c.Get(context.Background(), k, o.load)
+				if err != nil || r.Value < v && r.Source != Loaded {
+					t.Errorf("%s after invalidating value %d: %+v %v", k, v, r, err)
+					return
+				}
+				if i%50 == 0 {
+					c.Invalidate("group:a") // and the tag they share
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
