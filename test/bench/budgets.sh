@@ -2,8 +2,8 @@
 # DESIGN.md's budgets and issue #14's targets, measured in one sitting on this machine
 # (server on core 0, load on core 1), each against its baseline of the same sitting,
 # printed as one table. The scripts it runs print their rounds; the table is at the end.
-#   test/bench/budgets.sh              (about 25 minutes)
-#   QUICK=1 test/bench/budgets.sh      (about 10: no 10-minute memory run)
+#   test/bench/budgets.sh              (about 30 minutes)
+#   QUICK=1 test/bench/budgets.sh      (about 15: no 10-minute memory run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=$(mktemp -d)
@@ -17,6 +17,8 @@ run "cached reads against bare Fiber" reads env ROUNDS=3 DUR=5 bash test/bench/r
 run "orders on the embedded ERP at FULL, 64 clients" full64 env CLIENTS=64 ROUNDS=3 DUR=10 bash test/bench/orders-embedded.sh
 run "orders on the embedded ERP at FULL, 8 clients" full8 env CLIENTS=8 ROUNDS=3 DUR=10 bash test/bench/orders-embedded.sh
 run "orders on the embedded ERP at NORMAL, 64 clients" normal64 env SYNC=NORMAL CLIENTS=64 ROUNDS=3 DUR=10 bash test/bench/orders-embedded.sh
+run "reads spread over 100,000 items and 5,000 accounts" reads100k env ROUNDS=3 DUR=5 ITEMS=100000 ACCOUNTS=5000 bash test/bench/reads.sh
+run "orders over 100,000 items and 5,000 accounts at FULL, 64 clients" full64x100k env CLIENTS=64 ROUNDS=3 DUR=10 ITEMS=100000 ACCOUNTS=5000 bash test/bench/orders-embedded.sh
 if pg_isready -q -h 127.0.0.1 -p 5432 && command -v pgbench >/dev/null; then
   run "orders on PostgreSQL against pgbench, 32 clients" pg env CLIENTS=32 ROUNDS=3 DUR=10 bash test/bench/orders-pg.sh
 fi
@@ -52,6 +54,14 @@ for c in full64:64 full8:8; do
   row "embedded orders/s, FULL, $n clients" "$v" ">= $budget" "$(verdict "$v" "$budget" '>=')${x:+, ${x}x the serial ceiling}"
   row "embedded orders p99/p50, FULL, $n clients" "$t" "<= 3" "$(verdict "$t" 3 '<=')"
 done
+v=$(field reads100k '/cached availability: median/{print $4}')
+row "availability, 100,000 items, ratio to bare" "$v" ">= 0.85" "$(verdict "$v" 0.85 '>=')"
+v=$(field reads100k '/cached prices: +median/{print $4}')
+row "prices, 5,000 accounts x 100,000 items, ratio" "$v" ">= 0.85" "$(verdict "$v" 0.85 '>=')"
+v=$(rate full64x100k); x=$(field full64x100k '/median ratio bridge\/direct SQLite/{print $6}')
+row "embedded orders/s, FULL, 64 clients, 100,000 items" "$v" ">= 4500" "$(verdict "$v" 4500 '>=')${x:+, ${x}x the serial ceiling}"
+v=$(field full64x100k '/median p99\/p50/{print $3}')
+row "  p99/p50 of those" "$v" "<= 3" "$(verdict "$v" 3 '<=')"
 v=$(field normal64 '/median ratio bridge\/direct SQLite/{print $6}')
 row "embedded orders, NORMAL, ratio to its ceiling" "$v" ">= 0.9" "$(verdict "$v" 0.9 '>=')"
 o=$(field full64 '/bridge overhead per order: p50/{print $6}')

@@ -6,8 +6,10 @@
 # rounds; the ratio is the median of the per-round ratios. p99/p50 of the bridge's rounds.
 # The bridge logs at its default level: each order's access log line gives its latency and
 # its time in ERP calls, and their difference is the bridge's own overhead.
-# SYNC=NORMAL runs both at synchronous=NORMAL instead.
-#   CLIENTS=64 ROUNDS=3 DUR=10 [SYNC=FULL] test/bench/orders-embedded.sh
+# SYNC=NORMAL runs both at synchronous=NORMAL instead. ITEMS=100000 ACCOUNTS=5000 seeds that
+# catalog and spreads the orders' lines over all of it and their buyers over every account
+# (the ceiling keeps its own fixed data set).
+#   CLIENTS=64 ROUNDS=3 DUR=10 [SYNC=FULL] [ITEMS=100000 ACCOUNTS=5000] test/bench/orders-embedded.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CLIENTS=${CLIENTS:-64}
@@ -25,7 +27,13 @@ cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null || true; 
 trap cleanup EXIT
 go build -o "$tmp/b2bridge" ./cmd/b2bridge
 (cd "$CEILING/sqlite" && GOFLAGS=-mod=mod go build -o "$tmp/ceiling-sqlite" .)
-"$tmp/b2bridge" erp seed --data "$tmp/data" >/dev/null
+ITEMS=${ITEMS:-}
+if [ -n "$ITEMS" ]; then
+  echo "seeding $ITEMS items, ${ACCOUNTS:=5000} accounts" >&2
+  "$tmp/b2bridge" erp seed --data "$tmp/data" --items "$ITEMS" --accounts "$ACCOUNTS" >/dev/null
+else
+  "$tmp/b2bridge" erp seed --data "$tmp/data" >/dev/null
+fi
 sqlite3 "$tmp/data/erp.db" "UPDATE stock SET on_hand = 1000000000, reserved = 0;
   UPDATE accounts SET credit_hold = 0, credit_limit = 1000000000000, exposure = 0;"
 B2BRIDGE_RATE_LIMIT_WRITES=0 B2BRIDGE_EMBEDDED_SYNCHRONOUS=$SYNC taskset -c 0 "$tmp/b2bridge" serve --addr 127.0.0.1:18184 --data "$tmp/data" \
@@ -37,7 +45,7 @@ STOREFRONTS=$(python3 -c "import json,sys; print(';'.join(s['key'] + '=' + ','.j
 : >"$tmp/ratios"
 : >"$tmp/tails"
 for r in $(seq "$ROUNDS"); do
-  STOREFRONTS=$STOREFRONTS RUN="e$r" taskset -c 1 wrk -t1 -c"$CLIENTS" -d"${DUR}s" --latency -s test/bench/orders.lua \
+  STOREFRONTS=$STOREFRONTS RUN="e$r" ITEMS=$ITEMS taskset -c 1 wrk -t1 -c"$CLIENTS" -d"${DUR}s" --latency -s test/bench/orders.lua \
     http://127.0.0.1:18184 >"$tmp/wrk.$r"
   if grep -q Non-2xx "$tmp/wrk.$r"; then echo "non-2xx answers:" >&2; cat "$tmp/wrk.$r" >&2; exit 1; fi
   b=$(awk '/Requests\/sec/{printf "%d", $2}' "$tmp/wrk.$r")
