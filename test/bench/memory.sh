@@ -3,12 +3,14 @@
 # the embedded ERP seeded with ITEMS items and ACCOUNTS accounts, its caches bounded to
 # CACHE_BYTES, driven by `b2bridge loadtest` (core 1) over the whole catalog (cache
 # misses and evictions included). RSS (and its anonymous and file-backed parts), the Go
-# heap in use, the caches' cost and their evictions are sampled every 10 s; the verdict
-# compares the mean RSS of the last minute with that of the minute after every cache
-# (stock, prices, credit) has evicted once, all of them at their bound: flat means within
-# 10 %. File-backed RSS is the binary's own pages, faulted in as the load reaches more of
-# its code; SQLite's page cache (2 MiB per connection, 9 connections) is anonymous memory
-# outside the Go heap and fills as reads touch more of a large catalog.
+# heap in use, the caches' cost, their evictions and how many of the three caches have
+# evicted are sampled every 10 s. The verdict compares the mean RSS of the last minute
+# with that of the minute after the first eviction (a cache at its bound): flat means
+# within 10 %. Under this mix it is the price cache that fills (5,000 accounts x 100,000
+# items); the load test reads the stock of few SKUs and no credit. File-backed RSS is the
+# binary's own pages, faulted in as the load reaches more of its code; SQLite's page cache
+# (2 MiB per connection, 9 connections) is anonymous memory outside the Go heap and fills
+# as reads touch more of a large catalog.
 #   DUR=10m RATE=300 ITEMS=100000 ACCOUNTS=5000 CACHE_BYTES=4194304 test/bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -49,14 +51,14 @@ while kill -0 "$load" 2>/dev/null; do
 done
 wait "$load" || { echo "the load test failed:" >&2; tail -30 "$tmp/loadtest.out" >&2; exit 1; }
 grep -E "^(run |orders:|divergence)" "$tmp/loadtest.out" || tail -5 "$tmp/loadtest.out"
-awk -F, 'NR > 1 { n++; t[n] = $1; r[n] = $2; h[n] = $3; an[n] = $6; if (!full && $8 >= 3) full = $1 }
+awk -F, 'NR > 1 { n++; t[n] = $1; r[n] = $2; h[n] = $3; an[n] = $6; if (!full && $5 > 0) full = $1 }
   END {
-    if (!full) { print "not every cache reached its bound (evicted): run longer, at a higher rate or with a smaller CACHE_BYTES"; exit 1 }
+    if (!full) { print "no cache reached its bound (no eviction): run longer, at a higher rate or with a smaller CACHE_BYTES"; exit 1 }
     for (i = 1; i <= n; i++) {
       if (t[i] >= full && t[i] < full + 60) { a += r[i]; ha += h[i]; aa += an[i]; na++ }
       if (t[i] > t[n] - 60) { b += r[i]; hb += h[i]; ab += an[i]; nb++ }
       if (r[i] > max) max = r[i]
     }
-    printf "resident memory: every cache at its bound at %d s; the minute after %.1f MiB (anonymous %.1f, Go heap %.1f), the last minute %.1f MiB (anonymous %.1f, Go heap %.1f), max %.1f; growth %.3f, anonymous %.3f, Go heap %.3f (budget: flat, at most 1.10)\n", full, a/na, aa/na, ha/na, b/nb, ab/nb, hb/nb, max, (b/nb)/(a/na), (ab/nb)/(aa/na), (hb/nb)/(ha/na)
+    printf "resident memory: first eviction at %d s; the minute after %.1f MiB (anonymous %.1f, Go heap %.1f), the last minute %.1f MiB (anonymous %.1f, Go heap %.1f), max %.1f; growth %.3f, anonymous %.3f, Go heap %.3f (budget: flat, at most 1.10)\n", full, a/na, aa/na, ha/na, b/nb, ab/nb, hb/nb, max, (b/nb)/(a/na), (ab/nb)/(aa/na), (hb/nb)/(ha/na)
   }' "$OUT"
 echo "samples in $OUT" >&2
