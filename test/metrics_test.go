@@ -109,6 +109,9 @@ func TestMetricsAndLogsMatchWhatWasSent(t *testing.T) {
 		{"b2bridge_orders_total", map[string]string{"outcome": "refused", "reason": "insufficient_stock"}, 1},
 		{"b2bridge_erp_calls_total", map[string]string{"class": "order_writes", "outcome": "ok"}, 2},
 		{"b2bridge_erp_calls_total", map[string]string{"class": "order_writes", "outcome": "refused"}, 1},
+		// One at a time, each of the three orders that reached the ERP is a group of its own.
+		{"b2bridge_erp_order_group_size", map[string]string{}, 3},
+		{"b2bridge_erp_order_group_commit_seconds", map[string]string{}, 3},
 		{"b2bridge_cache_hits_total", map[string]string{"cache": "stock"}, 2},
 		{"b2bridge_http_requests_in_flight", map[string]string{}, 1}, // the scrape itself
 		{"b2bridge_breaker_state", map[string]string{"class": "order_writes"}, 0},
@@ -121,6 +124,9 @@ func TestMetricsAndLogsMatchWhatWasSent(t *testing.T) {
 		if m[name] == nil {
 			t.Errorf("/metrics lacks %s", name)
 		}
+	}
+	if f := m["b2bridge_erp_order_group_size"]; f == nil || f.Metric[0].Histogram.GetSampleSum() != 3 {
+		t.Errorf("b2bridge_erp_order_group_size: %v, want 3 orders in all", f)
 	}
 	dashboardQueriesExist(t, m)
 
@@ -191,7 +197,12 @@ func dashboardQueriesExist(t *testing.T, scraped map[string]*dto.MetricFamily) {
 		for _, q := range p.Targets {
 			for _, name := range metricName.FindAllString(q.Expr, -1) {
 				queried++
-				family := strings.TrimSuffix(name, "_bucket")
+				family := name
+				for _, series := range []string{"_bucket", "_sum", "_count"} { // a histogram's series
+					if f, ok := strings.CutSuffix(name, series); ok && scraped[f] != nil {
+						family = f
+					}
+				}
 				if scraped[family] == nil {
 					t.Errorf("dashboard panel %q queries %s, which /metrics does not expose", p.Title, name)
 				}

@@ -204,6 +204,7 @@ func (m *Main) Run(ctx context.Context) error {
 	if m.stopTracing, err = startTracing(ctx); err != nil {
 		return err
 	}
+	m.metrics = newMetrics()
 	if m.erp, err = m.openERP(ctx); err != nil {
 		return err
 	}
@@ -211,7 +212,6 @@ func (m *Main) Run(ctx context.Context) error {
 	for _, f := range m.Config.ERP.Faults {
 		m.erp.Faults.Set(f) // validated with the config
 	}
-	m.metrics = newMetrics()
 	cfg := m.Config.bridge()
 	cfg.Observer = m.metrics
 	if m.svc, err = bridge.New(m.erp, cfg, m.Log); err != nil {
@@ -306,14 +306,15 @@ func demoBuyers(c *embedded.Credentials) storefront.DemoBuyers {
 func (m *Main) openERP(ctx context.Context) (*embedded.ERP, error) {
 	loc, _ := time.LoadLocation(m.Config.ERP.TimeZone) // validated
 	if m.Config.ERP.DSN == "" {
-		e, err := embedded.Open(ctx, m.Config.Data, embedded.Options{Synchronous: m.Config.Embedded.Synchronous, TimeZone: loc})
+		e, err := embedded.Open(ctx, m.Config.Data, embedded.Options{Synchronous: m.Config.Embedded.Synchronous, TimeZone: loc,
+			OnGroupCommit: m.metrics.GroupCommit})
 		if err != nil {
 			return nil, fmt.Errorf("open embedded ERP in %s: %w", m.Config.Data, err)
 		}
 		return e, nil
 	}
 	db, err := sqlerp.Open(ctx, m.Config.ERP.DSN, sqlerp.Options{TimeZone: loc, Synchronous: m.Config.Embedded.Synchronous,
-		WriteConns: m.Config.ERP.WriteConns, ReadConns: m.Config.ERP.ReadConns})
+		WriteConns: m.Config.ERP.WriteConns, ReadConns: m.Config.ERP.ReadConns, OnGroupCommit: m.metrics.GroupCommit})
 	if err != nil {
 		return nil, err
 	}

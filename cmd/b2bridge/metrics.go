@@ -33,6 +33,8 @@ type metrics struct {
 	orders      *prometheus.CounterVec
 	erpCalls    *prometheus.CounterVec
 	erpLatency  *prometheus.HistogramVec
+	groupSize   prometheus.Histogram
+	groupCommit prometheus.Histogram
 	transitions *prometheus.CounterVec
 
 	mu        sync.RWMutex
@@ -81,6 +83,11 @@ func newMetrics() *metrics {
 			Help: "ERP calls by operation class and outcome."}, []string{"class", "outcome"}),
 		erpLatency: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "b2bridge_erp_call_duration_seconds",
 			Help: "Time of an ERP call, waiting for a slot included, by operation class.", Buckets: latencyBuckets}, []string{"class"}),
+		groupSize: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "b2bridge_erp_order_group_size",
+			Help:    "Orders carried by one group commit on SQLite (the embedded ERP): how much one fsync is shared.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128}}),
+		groupCommit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "b2bridge_erp_order_group_commit_seconds",
+			Help: "Time of one group commit's COMMIT on SQLite, its fsync included.", Buckets: latencyBuckets}),
 		transitions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "b2bridge_breaker_transitions_total",
 			Help: "Circuit breaker state changes by operation class."}, []string{"class", "from", "to"}),
 	}
@@ -93,7 +100,7 @@ func newMetrics() *metrics {
 	}
 	m.orders.WithLabelValues("placed", "")
 	m.orders.WithLabelValues("replayed", "")
-	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.orders, m.erpCalls, m.erpLatency, m.transitions,
+	m.reg.MustRegister(m.requests, m.latency, m.inFlight, m.orders, m.erpCalls, m.erpLatency, m.groupSize, m.groupCommit, m.transitions,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -128,6 +135,12 @@ func (m *metrics) Answered(r storefront.Request) {
 func (m *metrics) ERPCall(class bridge.Class, outcome string, d time.Duration) {
 	m.erpCalls.WithLabelValues(string(class), outcome).Inc()
 	m.erpLatency.WithLabelValues(string(class)).Observe(d.Seconds())
+}
+
+// GroupCommit is told of each group commit of orders (sqlerp.Options.OnGroupCommit).
+func (m *metrics) GroupCommit(orders int, commit time.Duration) {
+	m.groupSize.Observe(float64(orders))
+	m.groupCommit.Observe(commit.Seconds())
 }
 
 // BreakerChange implements bridge.Observer.

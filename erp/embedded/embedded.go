@@ -31,6 +31,8 @@ type Options struct {
 	Synchronous string
 	// TimeZone is the ERP company's time zone for validity dates.
 	TimeZone *time.Location
+	// OnGroupCommit is told of each group commit of orders (sqlerp.Options).
+	OnGroupCommit func(orders int, commit time.Duration)
 }
 
 // ERP is the sqlerp port with fault injection: the embedded ERP, or any ERP interface
@@ -63,7 +65,7 @@ func Open(ctx context.Context, dir string, opts Options) (*ERP, error) {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
 	db, err := sqlerp.Open(ctx, "sqlite:"+filepath.Join(dir, DatabaseFile),
-		sqlerp.Options{Synchronous: opts.Synchronous, TimeZone: opts.TimeZone})
+		sqlerp.Options{Synchronous: opts.Synchronous, TimeZone: opts.TimeZone, OnGroupCommit: opts.OnGroupCommit})
 	if err != nil {
 		return nil, err
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"time"
 
 	"github.com/b2bridge/b2bridge/erp"
 )
@@ -43,6 +44,8 @@ type groupCommit struct {
 	// beforeCommit, when set (tests), runs before each group's COMMIT with the number of
 	// orders in the group and of those it booked; an error stands for a failed COMMIT.
 	beforeCommit func(orders, booked int) error
+	// committed, when set, is told of each group's size and COMMIT time (Options.OnGroupCommit).
+	committed func(orders int, commit time.Duration)
 }
 
 // pendingOrder is one order waiting for, or booked in, a group.
@@ -58,8 +61,9 @@ type orderResult struct {
 	err   error
 }
 
-func newGroupCommit(db *DB) *groupCommit {
-	g := &groupCommit{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), prepared: map[string]*sql.Stmt{}, toPrepare: map[string]bool{}}
+func newGroupCommit(db *DB, committed func(orders int, commit time.Duration)) *groupCommit {
+	g := &groupCommit{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), prepared: map[string]*sql.Stmt{}, toPrepare: map[string]bool{},
+		committed: committed}
 	go g.run()
 	return g
 }
@@ -207,7 +211,11 @@ func (g *groupCommit) book(group []*pendingOrder) {
 		err = g.beforeCommit(len(group), booked)
 	}
 	if err == nil {
+		start := time.Now()
 		err = tx.Commit()
+		if g.committed != nil {
+			g.committed(len(group), time.Since(start))
+		}
 	}
 	if err != nil {
 		// A booked order may or may not be in the ERP: its caller looks it up. Every
