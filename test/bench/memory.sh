@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Resident memory under a sustained mixed load at a fixed rate: the bridge (core 0) on
 # the embedded ERP seeded with ITEMS items and ACCOUNTS accounts, its caches bounded to
-# CACHE_BYTES, driven by `b2bridge loadtest` (core 1) over the whole catalog (cache
-# misses and evictions included). RSS (and its anonymous and file-backed parts), the Go
-# heap in use, the caches' cost, their evictions and how many of the three caches have
-# evicted are sampled every 10 s. The verdict compares the mean RSS of the last minute
-# with that of the minute after the first eviction (a cache at its bound): flat means
-# within 10 %. Under this mix it is the price cache that fills (5,000 accounts x 100,000
-# items); the load test reads the stock of few SKUs and no credit. File-backed RSS is the
-# binary's own pages, faulted in as the load reaches more of its code; SQLite's page cache
-# (2 MiB per connection, 9 connections) is anonymous memory outside the Go heap and fills
-# as reads touch more of a large catalog.
+# CACHE_BYTES, driven by `b2bridge loadtest` (core 1). The load test's carts use the
+# credentials' 7 demo SKUs for every account, so price reads miss and evict across
+# 5,000 x 7 entries; the stock cache holds the 7 SKUs, and no credit is read. RSS (and its
+# anonymous and file-backed parts), the Go heap in use, the caches' cost, their evictions
+# and how many of the three caches have evicted are sampled every 10 s. The verdict
+# compares the mean RSS of the last minute with that of the minute after the first
+# eviction (a cache at its bound): flat means within 10 %. File-backed RSS is the
+# binary's own pages, faulted in as the load reaches more of its code; SQLite's page
+# cache (2 MiB per connection, 9 connections) is anonymous memory outside the Go heap and
+# fills as reads reach more accounts' rows.
 #   DUR=10m RATE=300 ITEMS=100000 ACCOUNTS=5000 CACHE_BYTES=4194304 test/bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
