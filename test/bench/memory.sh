@@ -34,6 +34,7 @@ B2BRIDGE_RATE_LIMIT_READS=0 B2BRIDGE_RATE_LIMIT_WRITES=0 B2BRIDGE_LOG_LEVEL=warn
   "$tmp/b2bridge" serve --config "$tmp/config.yaml" --addr 127.0.0.1:18185 --data "$tmp/data" >/dev/null 2>"$tmp/serve.err" &
 pid=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18185/readyz && break; sleep 0.1; done
+curl -sf -o /dev/null http://127.0.0.1:18185/readyz || { echo "the bridge did not start:" >&2; cat "$tmp/serve.err" >&2; exit 1; }
 
 taskset -c 1 "$tmp/b2bridge" loadtest --target http://127.0.0.1:18185 --credentials "$tmp/data/demo-credentials.json" \
   --duration "$DUR" --rate "$RATE" >"$tmp/loadtest.out" 2>&1 &
@@ -41,12 +42,13 @@ load=$!
 echo "seconds,rss_mib,heap_mib,cache_mib,evictions,anon_mib,file_mib,caches_evicting" >"$OUT"
 start=$(date +%s)
 while kill -0 "$load" 2>/dev/null; do
-  rss=$(awk '/VmRSS/{printf "%.1f", $2/1024}' "/proc/$pid/status")
-  m=$(curl -s http://127.0.0.1:18185/metrics | awk '/^b2bridge_cache_cost_bytes/{c += $2} /^b2bridge_cache_evictions_total/{e += $2}
-    /^go_memstats_heap_inuse_bytes/{h = $2} END{printf "%.1f,%.1f,%d", h/1048576, c/1048576, e}')
-  m=$m,$(awk '/RssAnon/{a = $2} /RssFile/{f = $2} END{printf "%.1f,%.1f", a/1024, f/1024}' "/proc/$pid/status")
-  m=$m,$(curl -s http://127.0.0.1:18185/metrics | awk '/^b2bridge_cache_evictions_total/ && $2 > 0 {n++} END{print n + 0}')
-  echo "$(($(date +%s) - start)),$rss,$m" | tee -a "$OUT" >&2
+  read -r rss anon file < <(awk '/VmRSS/{r = $2} /RssAnon/{a = $2} /RssFile/{f = $2}
+    END{printf "%.1f %.1f %.1f\n", r/1024, a/1024, f/1024}' "/proc/$pid/status")
+  m=$(curl -s http://127.0.0.1:18185/metrics | awk '/^b2bridge_cache_cost_bytes/{c += $2}
+    /^b2bridge_cache_evictions_total/{e += $2; if ($2 > 0) n++} /^go_memstats_heap_inuse_bytes/{h = $2}
+    END{printf "%.1f,%.1f,%d,%d", h/1048576, c/1048576, e, n}')
+  IFS=, read -r heap cost evictions evicting <<<"$m"
+  echo "$(($(date +%s) - start)),$rss,$heap,$cost,$evictions,$anon,$file,$evicting" | tee -a "$OUT" >&2
   sleep 10
 done
 wait "$load" || { echo "the load test failed:" >&2; tail -30 "$tmp/loadtest.out" >&2; exit 1; }
