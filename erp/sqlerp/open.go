@@ -87,7 +87,9 @@ func openSQLite(path string, opts Options) (*DB, error) {
 	// PRAGMAs go in the DSN: one run with db.Exec would reach one pooled connection only.
 	file := "file:" + (&url.URL{Path: path}).EscapedPath() + "?" +
 		"_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)"
-	write, err := sql.Open("sqlite", file+"&_pragma=synchronous("+sync+")&_txlock=immediate")
+	// temp_store(MEMORY) keeps the savepoint journal of a group commit in memory: on a
+	// file it cost a pwrite per page each order first touched, a quarter of an order's CPU.
+	write, err := sql.Open("sqlite", file+"&_pragma=synchronous("+sync+")&_pragma=temp_store(MEMORY)&_txlock=immediate")
 	if err != nil {
 		return nil, err
 	}

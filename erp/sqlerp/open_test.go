@@ -2,6 +2,7 @@ package sqlerp_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -32,5 +33,22 @@ func TestOpenRefusesUnknownDSNsWithoutShowingThem(t *testing.T) {
 	_, err := sqlerp.Open(context.Background(), "mysql://app:pw-secret@db/erp", sqlerp.Options{})
 	if err == nil || strings.Contains(err.Error(), "pw-secret") || !strings.Contains(err.Error(), "postgres://") {
 		t.Errorf("err = %v, want a refusal naming the accepted forms, without the password", err)
+	}
+}
+
+// The writer keeps a group commit's savepoint journal in memory (temp_store=MEMORY, 2):
+// on a file, every order paid a write system call per page it first touched.
+func TestSQLiteWriterKeepsSavepointJournalInMemory(t *testing.T) {
+	db, err := sqlerp.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "erp.db"), sqlerp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var store int
+	if err := db.Writer().QueryRow(`PRAGMA temp_store`).Scan(&store); err != nil {
+		t.Fatal(err)
+	}
+	if store != 2 {
+		t.Errorf("temp_store = %d on the writer, want 2 (MEMORY)", store)
 	}
 }
