@@ -53,6 +53,25 @@ func ReadCredentials(path string) (Credentials, error) {
 	return c, nil
 }
 
+// ReadSKUs reads a file of SKUs, one per line (blank lines and lines starting with #
+// skipped): a catalog for carts wider than the credentials' few SKUs.
+func ReadSKUs(path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var skus []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			skus = append(skus, l)
+		}
+	}
+	if len(skus) == 0 {
+		return nil, fmt.Errorf("%s: no SKUs", path)
+	}
+	return skus, nil
+}
+
 // Kind is a kind of request.
 type Kind string
 
@@ -254,10 +273,10 @@ type line struct {
 	Qty int    `json:"qty"`
 }
 
-// cart is 1 to 3 lines of distinct SKUs.
+// cart is 1 to 3 lines of distinct SKUs (no more lines than there are SKUs).
 func (r *run) cart(rng *rand.Rand) []line {
 	skus := r.cfg.Creds.SKUs
-	n := 1 + rng.IntN(3)
+	n := 1 + rng.IntN(min(3, len(skus)))
 	var out []line
 	for len(out) < n {
 		sku := skus[rng.IntN(len(skus))]
@@ -273,17 +292,20 @@ func (r *run) cart(rng *rand.Rand) []line {
 func (r *run) send(ctx context.Context, kind Kind, i int, due time.Time, acct account, lines []line) {
 	base := r.cfg.Target + "/v1/accounts/" + acct.id
 	switch kind {
-	case Read:
-		if i%2 == 0 {
+	case Read: // in turn: the cart's stock, its prices, the account's credit
+		switch i % 3 {
+		case 0:
 			q := "sku=" + strings.Join(skusOf(lines), "&sku=")
 			r.record(kind, due, r.do(ctx, "GET", r.cfg.Target+"/v1/availability?"+q, acct.key, nil, ""))
-			return
+		case 1:
+			q := ""
+			for _, l := range lines {
+				q += "&sku=" + l.SKU + "&qty=" + strconv.Itoa(l.Qty)
+			}
+			r.record(kind, due, r.do(ctx, "GET", base+"/prices?"+q[1:], acct.key, nil, ""))
+		default:
+			r.record(kind, due, r.do(ctx, "GET", base+"/credit", acct.key, nil, ""))
 		}
-		q := ""
-		for _, l := range lines {
-			q += "&sku=" + l.SKU + "&qty=" + strconv.Itoa(l.Qty)
-		}
-		r.record(kind, due, r.do(ctx, "GET", base+"/prices?"+q[1:], acct.key, nil, ""))
 	case Quote:
 		r.record(kind, due, r.do(ctx, "POST", base+"/quotes", acct.key, map[string]any{"lines": lines}, ""))
 	case Order:

@@ -62,7 +62,7 @@ func TestLoadtestUnderFaults(t *testing.T) {
 		return int(value(m, "b2bridge_http_requests_total", map[string]string{"route": route, "method": method, "status": status}))
 	}
 	for kind, routes := range map[loadtest.Kind][][2]string{
-		loadtest.Read:  {{"/v1/availability", "GET"}, {"/v1/accounts/:account/prices", "GET"}},
+		loadtest.Read:  {{"/v1/availability", "GET"}, {"/v1/accounts/:account/prices", "GET"}, {"/v1/accounts/:account/credit", "GET"}},
 		loadtest.Quote: {{"/v1/accounts/:account/quotes", "POST"}},
 		loadtest.Order: {{"/v1/accounts/:account/orders", "POST"}},
 	} {
@@ -73,6 +73,11 @@ func TestLoadtestUnderFaults(t *testing.T) {
 		}
 		if byStatus["error"] != 0 {
 			t.Errorf("%s: %d requests without an answer", kind, byStatus["error"])
+		}
+		for _, r := range routes {
+			if served(r[0], r[1], "200")+served(r[0], r[1], "201") == 0 {
+				t.Errorf("%s: no %s %s answered 2xx: the run did not send it", kind, r[1], r[0])
+			}
 		}
 		for _, status := range []int{200, 201, 409, 422, 503} {
 			s, want := strconv.Itoa(status), 0

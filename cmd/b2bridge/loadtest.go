@@ -21,6 +21,7 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	fs.SetOutput(stderr)
 	target := fs.String("target", "http://127.0.0.1:8080", "the bridge's base URL")
 	credentials := fs.String("credentials", filepath.Join(DefaultConfig().Data, embedded.CredentialsFile), "keys, accounts and SKUs, as in demo-credentials.json")
+	skus := fs.String("skus", "", "a file of SKUs, one per line, to draw carts from instead of the credentials' SKUs")
 	duration := fs.Duration("duration", 30*time.Second, "how long to start requests")
 	rate := fs.Int("rate", 500, "requests started per second, however long answers take")
 	mix := fs.String("mix", "reads=80,quotes=10,orders=10", "shares of reads, quotes and orders")
@@ -33,6 +34,11 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	creds, err := loadtest.ReadCredentials(*credentials)
 	if err != nil {
 		return err
+	}
+	if *skus != "" {
+		if creds.SKUs, err = loadtest.ReadSKUs(*skus); err != nil {
+			return err
+		}
 	}
 	m, err := loadtest.ParseMix(*mix)
 	if err != nil {

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Resident memory under a sustained mixed load at a fixed rate: the bridge (core 0) on
 # the embedded ERP seeded with ITEMS items and ACCOUNTS accounts, its caches bounded to
-# CACHE_BYTES, driven by `b2bridge loadtest` (core 1). The load test's carts use the
-# credentials' 7 demo SKUs for every account, so price reads miss and evict across
-# 5,000 x 7 entries; the stock cache holds the 7 SKUs, and no credit is read. RSS (and its
+# CACHE_BYTES, driven by `b2bridge loadtest` (core 1). The load test draws its carts from
+# the whole catalog (--skus) and its buyers from every account, and reads stock, prices
+# and credit in turn, so all three caches miss, fill and evict. RSS (and its
 # anonymous and file-backed parts), the Go heap in use, the caches' cost, their evictions
 # and how many of the three caches have evicted are sampled every 10 s. The verdict
 # compares the mean RSS of the last minute with that of the minute after the first
@@ -21,6 +21,7 @@ ACCOUNTS=${ACCOUNTS:-5000}
 CACHE_BYTES=${CACHE_BYTES:-4194304}
 OUT=${OUT:-memory.csv}
 [ "$(nproc)" -ge 2 ] || { echo "needs 2 cores (server and load apart)" >&2; exit 1; }
+command -v sqlite3 >/dev/null || { apt-get update -qq && apt-get install -y -qq sqlite3 >/dev/null; }
 
 tmp=$(mktemp -d)
 pid=
@@ -29,6 +30,7 @@ trap cleanup EXIT
 go build -o "$tmp/b2bridge" ./cmd/b2bridge
 echo "seeding $ITEMS items, $ACCOUNTS accounts" >&2
 "$tmp/b2bridge" erp seed --data "$tmp/data" --items "$ITEMS" --accounts "$ACCOUNTS" >/dev/null
+sqlite3 "$tmp/data/erp.db" "SELECT sku FROM items" >"$tmp/skus"
 printf 'cache:\n  max_bytes: %s\n' "$CACHE_BYTES" >"$tmp/config.yaml"
 B2BRIDGE_RATE_LIMIT_READS=0 B2BRIDGE_RATE_LIMIT_WRITES=0 B2BRIDGE_LOG_LEVEL=warn taskset -c 0 \
   "$tmp/b2bridge" serve --config "$tmp/config.yaml" --addr 127.0.0.1:18185 --data "$tmp/data" >/dev/null 2>"$tmp/serve.err" &
@@ -37,7 +39,7 @@ for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18185/readyz && b
 curl -sf -o /dev/null http://127.0.0.1:18185/readyz || { echo "the bridge did not start:" >&2; cat "$tmp/serve.err" >&2; exit 1; }
 
 taskset -c 1 "$tmp/b2bridge" loadtest --target http://127.0.0.1:18185 --credentials "$tmp/data/demo-credentials.json" \
-  --duration "$DUR" --rate "$RATE" >"$tmp/loadtest.out" 2>&1 &
+  --skus "$tmp/skus" --duration "$DUR" --rate "$RATE" >"$tmp/loadtest.out" 2>&1 &
 load=$!
 echo "seconds,rss_mib,heap_mib,cache_mib,evictions,anon_mib,file_mib,caches_evicting" >"$OUT"
 start=$(date +%s)
