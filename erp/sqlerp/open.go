@@ -122,7 +122,9 @@ func openPool(driver, dsn string, d Dialect, opts Options) (*DB, error) {
 	}
 	read.SetMaxOpenConns(opts.ReadConns)
 	read.SetMaxIdleConns(opts.ReadConns)
-	return New(write, read, d, opts), nil
+	db := New(write, read, d, opts)
+	db.writeTurns = make(chan struct{}, opts.WriteConns)
+	return db, nil
 }
 
 // Redact returns the DSN with its password hidden, for logs and errors. A DSN that is

@@ -48,6 +48,14 @@ func (db *DB) PlaceOrder(ctx context.Context, draft erp.OrderDraft) (erp.Placeme
 
 func (db *DB) placeOnce(ctx context.Context, draft erp.OrderDraft) (erp.Order, error) {
 	var o erp.Order
+	if db.writeTurns != nil { // blocked senders on a channel are woken in the order they came
+		select {
+		case db.writeTurns <- struct{}{}:
+			defer func() { <-db.writeTurns }()
+		case <-ctx.Done():
+			return o, fmt.Errorf("order %s not booked, waited for a write connection: %w", draft.ExternalRef, ctx.Err())
+		}
+	}
 	err := db.dialect.OrderTx(ctx, db.write, func(tx Runner) (err error) {
 		o, err = db.book(ctx, tx, draft)
 		return err

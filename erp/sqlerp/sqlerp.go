@@ -29,6 +29,11 @@ type DB struct {
 	dialect Dialect
 	loc     *time.Location
 	now     func() time.Time
+
+	// writeTurns admits orders to the write pool in arrival order, one per connection:
+	// database/sql hands a freed connection to a random waiter, and the tail would not
+	// follow the median. nil where group commit queues the orders.
+	writeTurns chan struct{}
 }
 
 var _ erp.ERP = (*DB)(nil)
