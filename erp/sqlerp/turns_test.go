@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,8 +19,8 @@ import (
 
 // On a database with a pool of write connections, orders that wait for one are served in
 // the order they came (database/sql alone hands a freed connection to a random waiter).
-// One write connection is held while ten orders arrive 20 ms apart; once it is let go,
-// the orders, run one at a time, finish in arrival order.
+// One write connection is held while ten orders arrive, each once the one before it waits;
+// once it is let go, the orders, run one at a time, finish in arrival order.
 func TestOrdersTakeWriteConnectionsInArrivalOrder(t *testing.T) {
 	dsn, _ := embeddedtest.PostgresDSN(t)
 	ctx := context.Background()
@@ -50,11 +52,29 @@ func TestOrdersTakeWriteConnectionsInArrivalOrder(t *testing.T) {
 				t.Errorf("order %d: %v", i, err)
 			}
 		}()
-		time.Sleep(20 * time.Millisecond)
+		for deadline := time.Now().Add(10 * time.Second); waiting(t, "sqlerp.(*DB).placeOnce") < i+1; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("order %d never waited for a write connection", i)
+			}
+		}
 	}
 	held.Close()
 	wg.Wait()
 	if want := []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}; !slices.Equal(finished, want) {
 		t.Errorf("orders finished in the order %v, want their arrival order %v", finished, want)
 	}
+}
+
+// waiting counts the goroutines blocked in a select with fn on their stack.
+func waiting(t *testing.T, fn string) int {
+	t.Helper()
+	buf := make([]byte, 1<<20)
+	buf = buf[:runtime.Stack(buf, true)]
+	n := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		if strings.Contains(g, " [select") && strings.Contains(g, fn) {
+			n++
+		}
+	}
+	return n
 }
