@@ -217,21 +217,38 @@ func (c *Cache[V]) load(ctx context.Context, keys []string, load LoadFunc[V]) (m
 		sorted[i] = strings.Clone(k)
 	}
 	sort.Strings(sorted)
-	v, err, _ := c.flight.Do(strings.Join(sorted, "\x00"), func() (any, error) {
-		// Not the first caller's context: one caller hanging up must not fail the rest.
-		return c.loadAndStore(context.WithoutCancel(ctx), sorted, load)
-	})
-	if err != nil {
-		return nil, err
+	flightKey := strings.Join(sorted, "\x00")
+	for {
+		seq := c.seq.Load()
+		v, err, _ := c.flight.Do(flightKey, func() (any, error) {
+			// Not the first caller's context: one caller hanging up must not fail the rest.
+			return c.loadAndStore(context.WithoutCancel(ctx), sorted, load)
+		})
+		if err != nil {
+			return nil, err
+		}
+		// A flight that found its keys in the cache answers as of its check: a caller
+		// that joined it after a later invalidation asks again, or it would be answered
+		// from the cache a value invalidated before it asked.
+		if f := v.(flight[V]); !f.cached || f.seq >= seq {
+			return f.results, nil
+		}
 	}
-	return v.(map[string]Result[V]), nil
 }
 
-func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFunc[V]) (map[string]Result[V], error) {
+// flight is what one load answers every caller that joined it.
+type flight[V any] struct {
+	results map[string]Result[V]
+	cached  bool   // found fresh in the cache, not loaded
+	seq     uint64 // with cached: invalidations counted before that check
+}
+
+func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFunc[V]) (flight[V], error) {
 	// A caller that missed just before another flight stored these keys gets them now,
 	// not a second load.
+	seq := c.seq.Load() // before the check: an invalidation during it counts as later
 	if out, ok := c.fresh(keys); ok {
-		return out, nil
+		return flight[V]{results: out, cached: true, seq: seq}, nil
 	}
 	tags := make([][]string, len(keys))
 	for i, k := range keys {
@@ -240,12 +257,12 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	// asOf before seq: an entry is then never younger than an invalidation it missed,
 	// which is what lets Invalidate forget that invalidation after the horizon.
 	asOf := c.now()
-	seq := c.seq.Load() // before the load: an invalidation during it wins
+	seq = c.seq.Load() // before the load: an invalidation during it wins
 	c.loads.Add(1)
 	values, err := load(ctx, keys)
 	if err != nil {
 		c.loadErrors.Add(1)
-		return nil, err
+		return flight[V]{}, err
 	}
 	out := make(map[string]Result[V], len(keys))
 	for i, k := range keys {
@@ -261,7 +278,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 		out[k] = Result[V]{Value: v, Found: found, Source: Loaded, AsOf: asOf}
 	}
 	c.store.Wait() // the next reader sees these entries, not another miss
-	return out, nil
+	return flight[V]{results: out}, nil
 }
 
 // fresh returns the keys' entries if every one is in the cache, current and fresh.
