@@ -268,12 +268,14 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	for i, k := range keys {
 		v, found := values[k]
 		e := &entry[V]{value: v, found: found, asOf: asOf, tags: tags[i], seq: seq}
-		keep, cost := c.opts.NegativeTTL, int64(64+len(k))
-		if found {
-			keep, cost = c.opts.TTL+max(c.opts.Revalidate, c.opts.MaxStale), cost+c.cost(v)
-		}
-		if keep > 0 {
-			c.store.SetWithTTL(k, e, cost, keep)
+		// No TTL in the store: GetMany judges an entry's age itself, and ristretto keeps
+		// every key given a TTL in a bucket of its expiry until that expiry, evicted or
+		// not, so memory grew with the keys loaded over TTL+MaxStale, past MaxBytes. An
+		// entry too old to answer stays until it is evicted, within MaxBytes.
+		if cost := int64(64 + len(k)); found {
+			c.store.Set(k, e, cost+c.cost(v))
+		} else if c.opts.NegativeTTL > 0 {
+			c.store.Set(k, e, cost)
 		}
 		out[k] = Result[V]{Value: v, Found: found, Source: Loaded, AsOf: asOf}
 	}

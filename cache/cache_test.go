@@ -312,3 +312,20 @@ func TestConcurrentInvalidationsAreNeverLost(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// Entries go into the store without a TTL: the cache ages them itself (the tests above,
+// on a fake clock), and ristretto keeps every key given a TTL in a bucket of its expiry
+// until that expiry, evicted or not. With TTL+MaxStale (10 minutes by default) that held
+// every key loaded in the last 10 minutes, outside MaxBytes: memory.sh's resident memory
+// grew for the whole 10-minute run.
+func TestEntriesCarryNoStoreTTL(t *testing.T) {
+	c, _ := newCache(t)
+	o := &owner{values: map[string]int{"a1": 1}}
+	get(t, c, o, "a1")
+	get(t, c, o, "a2") // absent: a negative entry
+	for _, k := range []string{"a1", "a2"} {
+		if ttl, ok := c.store.GetTTL(k); !ok || ttl != 0 {
+			t.Errorf("%s: in store %v with TTL %v, want stored without one", k, ok, ttl)
+		}
+	}
+}
