@@ -246,9 +246,9 @@ type flight[V any] struct {
 func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFunc[V]) (flight[V], error) {
 	// A caller that missed just before another flight stored these keys gets them now,
 	// not a second load.
-	seq := c.seq.Load() // before the check: an invalidation during it counts as later
+	checked := c.seq.Load() // before the check: an invalidation during it counts as later
 	if out, ok := c.fresh(keys); ok {
-		return flight[V]{results: out, cached: true, seq: seq}, nil
+		return flight[V]{results: out, cached: true, seq: checked}, nil
 	}
 	tags := make([][]string, len(keys))
 	for i, k := range keys {
@@ -257,7 +257,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	// asOf before seq: an entry is then never younger than an invalidation it missed,
 	// which is what lets Invalidate forget that invalidation after the horizon.
 	asOf := c.now()
-	seq = c.seq.Load() // before the load: an invalidation during it wins
+	seq := c.seq.Load() // before the load: an invalidation during it wins
 	c.loads.Add(1)
 	values, err := load(ctx, keys)
 	if err != nil {
