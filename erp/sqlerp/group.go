@@ -2,7 +2,7 @@ package sqlerp
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"runtime"
@@ -16,9 +16,9 @@ import (
 // in one fsync, few enough that one group's transaction stays short.
 const maxGroup = 128
 
-// maxPrepared bounds the statements kept prepared: the order transaction's shapes (one
-// per line count or warehouse count) number a few dozen; anything past the bound runs
-// unprepared.
+// maxPrepared bounds the statements the writer keeps prepared: the order transaction's
+// shapes (one per line count or warehouse count) number a few dozen; a statement past the
+// bound is prepared for its one run.
 const maxPrepared = 256
 
 // errClosed answers orders still queued when the ERP closes.
@@ -27,8 +27,9 @@ var errClosed = errors.New("the ERP is closing")
 // groupCommit books the orders of a database with one writer (SQLite) faster than one
 // fsync per order allows: one goroutine takes the orders that wait, in arrival order,
 // runs each under a SAVEPOINT of one transaction (a refused order rolls back to its own
-// savepoint alone), commits once, and only then answers every order of the group. Its
-// statements are prepared once on the write pool's connection and reused by every group.
+// savepoint alone), commits once, and only then answers every order of the group. It
+// runs its statements on the write pool's connection at the driver's level, each
+// prepared once on that connection and reused by every group (driverRunner).
 type groupCommit struct {
 	db *DB
 
@@ -39,8 +40,8 @@ type groupCommit struct {
 	done   chan struct{} // closed when the writer has stopped
 
 	// Touched by the writer goroutine only.
-	prepared  map[string]*sql.Stmt
-	toPrepare map[string]bool
+	stmts     map[string]driver.Stmt // prepared on stmtsConn
+	stmtsConn any                    // the write pool's driver connection
 	// beforeCommit, when set (tests), runs before each group's COMMIT with the number of
 	// orders in the group and of those it booked; an error stands for a failed COMMIT.
 	beforeCommit func(orders, booked int) error
@@ -62,8 +63,7 @@ type orderResult struct {
 }
 
 func newGroupCommit(db *DB, committed func(orders int, commit time.Duration)) *groupCommit {
-	g := &groupCommit{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), prepared: map[string]*sql.Stmt{}, toPrepare: map[string]bool{},
-		committed: committed}
+	g := &groupCommit{db: db, wake: make(chan struct{}, 1), done: make(chan struct{}), committed: committed}
 	go g.run()
 	return g
 }
@@ -126,9 +126,7 @@ func (g *groupCommit) close() {
 		p.result <- orderResult{err: errClosed}
 	}
 	<-g.done
-	for _, s := range g.prepared {
-		s.Close()
-	}
+	g.closeStmts()
 }
 
 func (g *groupCommit) run() {
@@ -148,34 +146,76 @@ func (g *groupCommit) run() {
 				break
 			}
 			g.book(group)
-			g.prepareNew()
 		}
 	}
 }
 
-// book runs one group's transaction and answers each of its orders.
+// book runs one group's transaction on the write pool's connection and answers each of
+// its orders.
 func (g *groupCommit) book(group []*pendingOrder) {
 	// The group's own context: one caller giving up must not roll back the others.
 	ctx := context.Background()
 	results := make([]orderResult, len(group))
-	answer := func() {
-		for i, p := range group {
-			p.result <- results[i]
-		}
+	conn, err := g.db.write.Conn(ctx)
+	if err != nil {
+		err = fmt.Errorf("write connection: %w", err)
+	} else {
+		err = conn.Raw(func(dc any) error { return g.bookOn(ctx, dc, group, results) })
+		conn.Close()
 	}
-	fail := func(err error) { // nothing of the group is committed
+	var ce *commitError
+	switch {
+	case errors.As(err, &ce):
+		// A booked order may or may not be in the ERP: its caller looks it up. Every
+		// other answer of the group was read beside writes that may be gone: retry them.
+		booked := 0
+		for _, r := range results {
+			if r.err == nil {
+				booked++
+			}
+		}
+		for i := range results {
+			if results[i].err == nil {
+				results[i].err = fmt.Errorf("commit order %s in a group of %d: %w: %w", group[i].draft.ExternalRef, booked, erp.ErrOutcomeUnknown, ce.err)
+			} else {
+				results[i].err = fmt.Errorf("commit of its group failed: %w", ce.err)
+			}
+		}
+	case err != nil: // nothing of the group is committed
 		for i := range results {
 			results[i] = orderResult{err: err}
 		}
-		answer()
 	}
-	tx, err := g.db.write.BeginTx(ctx, nil)
+	for i, p := range group {
+		p.result <- results[i]
+	}
+}
+
+// bookOn runs the group's transaction on dc, the write pool's driver connection, setting
+// each order's result; a failed COMMIT is a *commitError, any other error means nothing
+// of the group is committed.
+func (g *groupCommit) bookOn(ctx context.Context, dc any, group []*pendingOrder, results []orderResult) error {
+	if dc != g.stmtsConn { // a new connection: the statements of the old one went with it
+		g.stmts, g.stmtsConn = map[string]driver.Stmt{}, dc
+	}
+	conn, ok := dc.(interface {
+		driver.ConnBeginTx
+		driver.ConnPrepareContext
+	})
+	if !ok {
+		return fmt.Errorf("the SQLite driver's connection (%T) cannot begin a transaction with a context", dc)
+	}
+	tx, err := conn.BeginTx(ctx, driver.TxOptions{})
 	if err != nil {
-		fail(fmt.Errorf("begin: %w", err))
-		return
+		return fmt.Errorf("begin: %w", err)
 	}
-	defer tx.Rollback()
-	r := preparedRunner{tx: tx, g: g}
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback()
+		}
+	}()
+	r := driverRunner{conn: conn, stmts: g.stmts}
 	booked := 0
 	for i, p := range group {
 		if err := p.ctx.Err(); err != nil { // its caller has gone: not booked
@@ -183,22 +223,19 @@ func (g *groupCommit) book(group []*pendingOrder) {
 			continue
 		}
 		if _, err := r.exec(ctx, "SAVEPOINT o"); err != nil {
-			fail(fmt.Errorf("savepoint: %w", err))
-			return
+			return fmt.Errorf("savepoint: %w", err)
 		}
 		o, err := g.db.book(ctx, r, p.draft)
 		results[i] = orderResult{o, err}
 		if err != nil {
 			if _, err := r.exec(ctx, "ROLLBACK TO o"); err != nil {
-				fail(fmt.Errorf("roll back to savepoint: %w", err))
-				return
+				return fmt.Errorf("roll back to savepoint: %w", err)
 			}
 		} else {
 			booked++
 		}
 		if _, err := r.exec(ctx, "RELEASE o"); err != nil {
-			fail(fmt.Errorf("release savepoint: %w", err))
-			return
+			return fmt.Errorf("release savepoint: %w", err)
 		}
 		// Let the request goroutines run between orders: on a bridge with one core the
 		// writer otherwise holds it for a whole group, new orders are read only when it
@@ -206,78 +243,36 @@ func (g *groupCommit) book(group []*pendingOrder) {
 		// binary with 64 clients: 900 -> 1,300 orders/s, p99/p50 4.4 -> 1.6.
 		runtime.Gosched()
 	}
-	err = nil
 	if g.beforeCommit != nil {
-		err = g.beforeCommit(len(group), booked)
-	}
-	if err == nil {
-		start := time.Now()
-		err = tx.Commit()
-		if g.committed != nil {
-			g.committed(len(group), time.Since(start))
+		if err := g.beforeCommit(len(group), booked); err != nil {
+			return &commitError{err}
 		}
+	}
+	start := time.Now()
+	err = tx.Commit()
+	if g.committed != nil {
+		g.committed(len(group), time.Since(start))
 	}
 	if err != nil {
-		// A booked order may or may not be in the ERP: its caller looks it up. Every
-		// other answer of the group was read beside writes that may be gone: retry them.
-		for i := range results {
-			if results[i].err == nil {
-				results[i].err = fmt.Errorf("commit order %s in a group of %d: %w: %w", group[i].draft.ExternalRef, booked, erp.ErrOutcomeUnknown, err)
-			} else {
-				results[i].err = fmt.Errorf("commit of its group failed: %w", err)
-			}
-		}
+		return &commitError{err}
 	}
-	answer()
-}
-
-// prepareNew prepares, on the write pool, the statements the last group ran unprepared:
-// outside any transaction, so that preparing never waits for the connection the group
-// holds. The pool's one connection keeps them; a replaced connection re-prepares.
-func (g *groupCommit) prepareNew() {
-	for q := range g.toPrepare {
-		if s, err := g.db.write.Prepare(q); err == nil {
-			g.prepared[q] = s
-		}
-		delete(g.toPrepare, q)
-	}
-}
-
-// preparedRunner runs a group's statements in its transaction, prepared where they have
-// been, and notes the others for prepareNew.
-type preparedRunner struct {
-	tx *sql.Tx
-	g  *groupCommit
-}
-
-func (r preparedRunner) stmt(ctx context.Context, query string) *sql.Stmt {
-	if s, ok := r.g.prepared[query]; ok {
-		return r.tx.StmtContext(ctx, s)
-	}
-	if len(r.g.prepared)+len(r.g.toPrepare) < maxPrepared {
-		r.g.toPrepare[query] = true
-	}
+	committed = true
 	return nil
 }
 
-func (r preparedRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
-	if s := r.stmt(ctx, query); s != nil {
-		return s.QueryContext(ctx, args...)
+// closeStmts closes the statements the writer kept, on their connection.
+func (g *groupCommit) closeStmts() {
+	conn, err := g.db.write.Conn(context.Background())
+	if err != nil {
+		return
 	}
-	return sqlRunner{r.tx}.query(ctx, query, args...)
-}
-
-func (r preparedRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	if s := r.stmt(ctx, query); s != nil {
-		res, err := s.ExecContext(ctx, args...)
-		if err != nil {
-			return 0, err
+	defer conn.Close()
+	conn.Raw(func(dc any) error {
+		if dc == g.stmtsConn {
+			for _, s := range g.stmts {
+				s.Close()
+			}
 		}
-		return res.RowsAffected()
-	}
-	return sqlRunner{r.tx}.exec(ctx, query, args...)
-}
-
-func (r preparedRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
-	return execEach(ctx, r, stmts)
+		return nil
+	})
 }
