@@ -127,7 +127,10 @@ type pricedItem struct {
 
 // readPricing reads, in one statement, the items with these SKUs and every list price,
 // group price-list tier and agreement tier in the account's currency that may price them.
-// Validity windows are left to contracts, which owns those rules.
+// Validity windows are left to contracts, which owns those rules. The tiers are read from
+// the group's price lists and the account's agreements outwards (CROSS JOIN keeps that
+// order in SQLite, whose planner without statistics starts from the items and visits
+// every price list and agreement that names them).
 func (db *DB) readPricing(ctx context.Context, q Runner, a account, skus []string) (map[string]*pricedItem, error) {
 	out := make(map[string]*pricedItem, len(skus))
 	if len(skus) == 0 {
@@ -146,15 +149,13 @@ func (db *DB) readPricing(ctx context.Context, q Runner, a account, skus []strin
 		 WHERE i.sku IN (`+in+`)
 		UNION ALL
 		SELECT i.id, i.sku, '', 0, 0, 'price_list', pl.id, e.min_qty, e.price, pl.valid_from, pl.valid_to
-		  FROM price_lists pl
-		  JOIN price_list_entries e ON e.price_list_id = pl.id
-		  JOIN items i ON i.id = e.item_id
+		  FROM price_lists pl CROSS JOIN items i
+		  JOIN price_list_entries e ON e.price_list_id = pl.id AND e.item_id = i.id
 		 WHERE pl.customer_group = ? AND pl.currency = ? AND i.sku IN (`+in+`)
 		UNION ALL
 		SELECT i.id, i.sku, '', 0, 0, 'agreement', ag.id, l.min_qty, l.price, ag.valid_from, ag.valid_to
-		  FROM agreements ag
-		  JOIN agreement_lines l ON l.agreement_id = ag.id
-		  JOIN items i ON i.id = l.item_id
+		  FROM agreements ag CROSS JOIN items i
+		  JOIN agreement_lines l ON l.agreement_id = ag.id AND l.item_id = i.id
 		 WHERE ag.account_id = ? AND ag.currency = ? AND i.sku IN (`+in+`)`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read prices: %w", err)
