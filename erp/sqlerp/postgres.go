@@ -50,9 +50,10 @@ func decimalText(d decimal.Decimal) (any, error) {
 }
 
 // pgxOrderTx is Dialect.OrderTx on pgx's own connection, borrowed from the database/sql
-// pool, so that execBatch can pipeline the order's writes in one round trip: that, not
-// the driver, is what measured faster through the binary (test/bench/orders-pg.sh;
-// BenchmarkRoundTripsPostgres for the round trips alone).
+// pool, so that the order's statements can share round trips: its BEGIN travels with its
+// first statement, and execBatch pipelines its writes. That, not the driver, is what
+// measured faster through the binary (test/bench/orders-pg.sh; BenchmarkRoundTripsPostgres
+// for the round trips alone).
 func pgxOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
 	conn, err := pool.Conn(ctx)
 	if err != nil {
@@ -60,44 +61,81 @@ func pgxOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
 	}
 	defer conn.Close()
 	return conn.Raw(func(driverConn any) error {
-		tx, err := driverConn.(*stdlib.Conn).Conn().Begin(ctx)
-		if err != nil {
-			return fmt.Errorf("begin: %w", err)
-		}
-		defer tx.Rollback(context.WithoutCancel(ctx)) // after Commit, a no-op
-		if err := f(pgxRunner{tx}); err != nil {
+		r := &pgxRunner{conn: driverConn.(*stdlib.Conn).Conn()}
+		defer func() {
+			if r.tx != nil {
+				r.tx.Rollback(context.WithoutCancel(ctx)) // after Commit, a no-op
+			}
+		}()
+		if err := f(r); err != nil {
 			return err
 		}
-		if err := tx.Commit(ctx); err != nil {
+		if r.tx == nil {
+			return nil
+		}
+		if err := r.tx.Commit(ctx); err != nil {
 			return &commitError{err}
 		}
 		return nil
 	})
 }
 
-// pgxRunner runs statements in a pgx transaction.
-type pgxRunner struct{ tx pgx.Tx }
-
-func (r pgxRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
-	rs, err := r.tx.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return pgxRows{rs}, nil
+// pgxRunner runs the statements of one transaction on a pgx connection. The transaction
+// begins with its first statement, in the same round trip.
+type pgxRunner struct {
+	conn *pgx.Conn
+	tx   pgx.Tx // nil until the first statement is sent
 }
 
-func (r pgxRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := r.tx.Exec(ctx, query, args...)
-	return tag.RowsAffected(), err
-}
-
-// execBatch pipelines the statements: one round trip for all of them.
-func (r pgxRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
+// send sends stmts in one round trip, led by the transaction's BEGIN if it has not
+// begun, and returns their results, the BEGIN's already read.
+func (r *pgxRunner) send(ctx context.Context, stmts ...statement) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
+	if r.tx == nil {
+		b.BeginTx(pgx.TxOptions{})
+	}
 	for _, s := range stmts {
 		b.Queue(s.query, s.args...)
 	}
-	res := r.tx.SendBatch(ctx, b)
+	if r.tx != nil {
+		return r.tx.SendBatch(ctx, b), nil
+	}
+	res := r.conn.SendBatch(ctx, b)
+	r.tx = res.Tx()
+	if _, err := res.Exec(); err != nil {
+		res.Close()
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return res, nil
+}
+
+func (r *pgxRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
+	res, err := r.send(ctx, statement{query, args})
+	if err != nil {
+		return nil, err
+	}
+	rs, err := res.Query()
+	if err != nil {
+		res.Close()
+		return nil, err
+	}
+	return pgxRows{rs, res}, nil
+}
+
+func (r *pgxRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
+	n, err := r.execBatch(ctx, statement{query, args})
+	if err != nil {
+		return 0, err
+	}
+	return n[0], nil
+}
+
+// execBatch pipelines the statements: one round trip for all of them.
+func (r *pgxRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
+	res, err := r.send(ctx, stmts...)
+	if err != nil {
+		return nil, err
+	}
 	n := make([]int64, len(stmts))
 	for i := range stmts {
 		tag, err := res.Exec()
@@ -110,10 +148,17 @@ func (r pgxRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, 
 	return n, res.Close()
 }
 
-// pgxRows gives pgx's rows the shape of database/sql's.
-type pgxRows struct{ pgx.Rows }
+// pgxRows gives the rows of a one-query batch the shape of database/sql's.
+type pgxRows struct {
+	pgx.Rows
+	res pgx.BatchResults
+}
 
 func (r pgxRows) Close() error {
 	r.Rows.Close()
-	return r.Rows.Err()
+	err := r.Rows.Err()
+	if cerr := r.res.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
