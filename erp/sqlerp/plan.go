@@ -45,7 +45,7 @@ type planLine struct {
 // rows are locked (where the dialect locks rows) in one global order: (item, warehouse).
 func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, lock bool) (*plan, error) {
 	p := &plan{}
-	a, err := db.readAccount(ctx, q, draft.Account)
+	a, warehouses, err := db.readOrderAccount(ctx, q, draft.Account, draft.ShipTo)
 	if errors.Is(err, erp.ErrNotFound) {
 		p.refused = erp.ReasonUnknownAccount
 		return p, nil
@@ -61,10 +61,7 @@ func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, loc
 	if p.shipTo == "" {
 		p.shipTo = a.defaultShipTo
 	}
-	if p.warehouses, err = db.regionWarehouses(ctx, q, a.id, p.shipTo); err != nil {
-		return nil, err
-	}
-	if len(p.warehouses) == 0 {
+	if p.warehouses = warehouses; len(p.warehouses) == 0 {
 		p.refused = erp.ReasonUnknownShipTo
 		return p, nil
 	}
@@ -148,25 +145,6 @@ func (p *plan) refuse(l *planLine, r erp.Reason, detail string, price *decimal.D
 		lp.Available = &avail
 	}
 	p.problems = append(p.problems, lp)
-}
-
-func (db *DB) regionWarehouses(ctx context.Context, q Runner, account, shipTo string) ([]string, error) {
-	rows, err := q.query(ctx, db.Rebind(`
-		SELECT rw.warehouse FROM ship_tos s JOIN region_warehouses rw ON rw.region = s.region
-		 WHERE s.id = ? AND s.account_id = ? ORDER BY rw.priority`), shipTo, account)
-	if err != nil {
-		return nil, fmt.Errorf("read ship-to %s: %w", shipTo, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var w string
-		if err := rows.Scan(&w); err != nil {
-			return nil, err
-		}
-		out = append(out, w)
-	}
-	return out, rows.Err()
 }
 
 // allocate picks, per priced line, the first warehouse of the region that can fill the

@@ -3,7 +3,6 @@ package sqlerp
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -71,26 +70,78 @@ type account struct {
 	terms                              string
 }
 
-func (db *DB) readAccount(ctx context.Context, q Runner, id string) (account, error) {
-	a := account{id: id}
+// accountColumns are the columns of accounts (as a) that scanAccount reads, in its order.
+const accountColumns = `a.currency, a.customer_group, a.credit_limit, a.exposure, a.credit_hold, a.terms, a.default_ship_to`
+
+// scanAccount scans accountColumns and then extra from the current row into a.
+func scanAccount(rs rows, a *account, extra ...any) error {
 	var group, shipTo sql.NullString
-	err := scanRow(ctx, q, db.Rebind(`
-		SELECT currency, customer_group, credit_limit, exposure, credit_hold, terms, default_ship_to
-		  FROM accounts WHERE id = ?`), []any{id},
-		&a.currency, &group, moneyOf(&a.limit), moneyOf(&a.exposure), flag{&a.hold}, &a.terms, &shipTo)
-	if errors.Is(err, sql.ErrNoRows) {
-		return a, erp.ErrNotFound
-	}
-	if err != nil {
-		return a, fmt.Errorf("read account %s: %w", id, err)
+	dest := append([]any{&a.currency, &group, moneyOf(&a.limit), moneyOf(&a.exposure), flag{&a.hold}, &a.terms, &shipTo}, extra...)
+	if err := rs.Scan(dest...); err != nil {
+		return fmt.Errorf("read account %s: %w", a.id, err)
 	}
 	a.group, a.defaultShipTo = group.String, shipTo.String
 	exp, err := contracts.Exponent(a.currency)
 	if err != nil {
-		return a, fmt.Errorf("account %s: %w", id, err)
+		return fmt.Errorf("account %s: %w", a.id, err)
 	}
 	a.limit, a.exposure = contracts.Display(a.limit, exp), contracts.Display(a.exposure, exp)
-	return a, nil
+	return nil
+}
+
+func (db *DB) readAccount(ctx context.Context, q Runner, id string) (account, error) {
+	a := account{id: id}
+	rs, err := q.query(ctx, db.Rebind(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = ?`), id)
+	if err != nil {
+		return a, fmt.Errorf("read account %s: %w", id, err)
+	}
+	defer rs.Close()
+	if !rs.Next() {
+		if err := rs.Err(); err != nil {
+			return a, fmt.Errorf("read account %s: %w", id, err)
+		}
+		return a, erp.ErrNotFound
+	}
+	if err := scanAccount(rs, &a); err != nil {
+		return a, err
+	}
+	return a, rs.Close()
+}
+
+// readOrderAccount reads the account and, in the same statement, the warehouses of its
+// ship-to's region in priority order: of shipTo, or of the account's default ship-to
+// when shipTo is empty; none when the account has no such ship-to.
+func (db *DB) readOrderAccount(ctx context.Context, q Runner, id, shipTo string) (account, []string, error) {
+	a := account{id: id}
+	rs, err := q.query(ctx, db.Rebind(`
+		SELECT `+accountColumns+`, rw.warehouse
+		  FROM accounts a
+		  LEFT JOIN ship_tos s ON s.account_id = a.id AND s.id = COALESCE(?, a.default_ship_to)
+		  LEFT JOIN region_warehouses rw ON rw.region = s.region
+		 WHERE a.id = ? ORDER BY rw.priority`), nullString(shipTo), id)
+	if err != nil {
+		return a, nil, fmt.Errorf("read account %s: %w", id, err)
+	}
+	defer rs.Close()
+	found := false
+	var warehouses []string
+	for rs.Next() {
+		var wh sql.NullString
+		if err := scanAccount(rs, &a, &wh); err != nil {
+			return a, nil, err
+		}
+		found = true
+		if wh.Valid {
+			warehouses = append(warehouses, wh.String)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return a, nil, fmt.Errorf("read account %s: %w", id, err)
+	}
+	if !found {
+		return a, nil, erp.ErrNotFound
+	}
+	return a, warehouses, rs.Close()
 }
 
 // Credit implements erp.ERP.
