@@ -51,20 +51,25 @@ type Dialect struct {
 	IsRetryable func(err error) bool
 }
 
+// rebind numbers q's placeholders for the dialect. It runs on every statement of an
+// order, so it copies the text between placeholders rather than rune by rune ('?' is
+// one byte in UTF-8, never part of another character).
 func (d Dialect) rebind(q string) string {
-	if d.Placeholder == nil {
+	if d.Placeholder == nil || strings.IndexByte(q, '?') < 0 {
 		return q
 	}
 	var b strings.Builder
-	n := 0
-	for _, r := range q {
-		if r == '?' {
-			n++
-			b.WriteString(d.Placeholder(n))
-			continue
+	b.Grow(len(q) + len(q)/4)
+	for n := 1; ; n++ {
+		i := strings.IndexByte(q, '?')
+		if i < 0 {
+			break
 		}
-		b.WriteRune(r)
+		b.WriteString(q[:i])
+		b.WriteString(d.Placeholder(n))
+		q = q[i+1:]
 	}
+	b.WriteString(q)
 	return b.String()
 }
 

@@ -740,6 +740,8 @@ func TestOracleRebindAndLimit(t *testing.T) {
 			"SELECT seq, entity, key FROM change_log WHERE seq > :1 ORDER BY seq FETCH FIRST :2 ROWS ONLY"},
 		{"ten and more", "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "VALUES (:1, :2, :3, :4, :5, :6, :7, :8, :9, :10, :11)"},
 		{"literal kept", "INSERT INTO orders (currency, status) VALUES ('XXX', ?)", "INSERT INTO orders (currency, status) VALUES ('XXX', :1)"},
+		{"text beyond ASCII", "SELECT 'Zürich – €' FROM dual WHERE a = ? AND b = ?", "SELECT 'Zürich – €' FROM dual WHERE a = :1 AND b = :2"},
+		{"placeholder last", "WHERE a = ?", "WHERE a = :1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := db.Rebind(c.q); got != c.want {
