@@ -67,7 +67,8 @@ row "embedded orders, NORMAL, ratio to its ceiling" "$v" ">= 0.9" "$(verdict "$v
 o=$(field full64 '/bridge overhead per order: p50/{print $6}')
 row "bridge overhead on an order, p50 (us)" "$o" "< 200" "$(verdict "$o" 200 '<=')"
 v=$(field pg '/median ratio bridge\/direct with/{sub(":", "", $7); print $7}')
-row "PostgreSQL orders, ratio to pgbench, 32 clients" "$v" ">= 0.9" "$(verdict "$v" 0.9 '>=')"
+x=$(field pg '/median machine CPU per order/{print $6 " us of CPU per order, pgbench " $17}')
+row "PostgreSQL orders, ratio to pgbench, 32 clients" "$v" ">= 0.9" "$(verdict "$v" 0.9 '>=')${x:+, $x}"
 v=$(field pg '/median p99\/p50/{print $3}')
 row "PostgreSQL orders p99/p50" "$v" "<= 3" "$(verdict "$v" 3 '<=')"
 v=$(field memory '/^resident memory:/{for (i = 1; i < NF; i++) if ($i == "growth") { v = $(i+1); sub(",", "", v); print v }}')

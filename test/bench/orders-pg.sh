@@ -3,8 +3,9 @@
 # measured in the same sitting: 3-line orders with a key each, the bridge on core 0, wrk
 # on core 1, PostgreSQL on loopback sharing the machine; then pgbench running the same
 # transaction directly (../shared/ceiling) with the same clients. Interleaved rounds; the
-# ratio reported is the median of the per-round ratios. Afterwards the ERP is read back:
-# every 201 must be an order in it.
+# ratio reported is the median of the per-round ratios, beside the machine's CPU time per
+# order in each (what the ratio comes down to on shared cores). Afterwards the ERP is read
+# back: every 201 must be an order in it.
 #   CLIENTS=32 ROUNDS=3 DUR=15 [WRITE_CONNS=16] test/bench/orders-pg.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -51,32 +52,47 @@ pid=$!
 for _ in $(seq 100); do curl -sf -o /dev/null http://127.0.0.1:18183/readyz && break; sleep 0.1; done
 storefronts=$(python3 -c "import json,sys; print(';'.join(s['key'] + '=' + ','.join(s['accounts']) for s in json.load(open(sys.argv[1]))['storefronts']))" "$tmp/data/demo-credentials.json")
 
-created=0
+# CPU time in microseconds, from /proc: of the whole machine (every core's busy time)
+# and of one process. PostgreSQL, the bridge and the load share two cores, so CPU per
+# order is what the ratio comes down to; each round writes its figures to $tmp/cpu.*.
+tick_us=$((1000000 / $(getconf CLK_TCK)))
+machine_us() { awk -v t="$tick_us" '/^cpu /{print ($2+$3+$4+$7+$8+$9)*t}' /proc/stat; }
+process_us() { awk -v t="$tick_us" '{print ($14+$15)*t}' "/proc/$1/stat"; }
 bridge_round() {
+  local m0 b0; m0=$(machine_us); b0=$(process_us "$pid")
   STOREFRONTS=$storefronts RUN="r$1" taskset -c 1 wrk -t1 -c"$CLIENTS" -d"${DUR}s" --latency -s test/bench/orders.lua \
     http://127.0.0.1:18183 >"$tmp/wrk.$1"
+  local n; n=$(awk '/requests in/{print $1}' "$tmp/wrk.$1")
+  echo "$(( ($(machine_us) - m0) / n )) $(( ($(process_us "$pid") - b0) / n ))" >"$tmp/cpu.bridge.$1"
   if grep -q Non-2xx "$tmp/wrk.$1"; then echo "non-2xx answers:" >&2; cat "$tmp/wrk.$1" >&2; exit 1; fi
   awk '/Requests\/sec/{printf "%d", $2}' "$tmp/wrk.$1"
 }
 # pgbench without TLS, like the bridge's DSN: where the server has ssl=on, pgbench would
 # otherwise encrypt (its default sslmode=prefer) and spend CPU the bridge does not.
 ceiling_round() {
-  PGSSLMODE=disable taskset -c 1 pgbench -h 127.0.0.1 -U postgres -n -c "$CLIENTS" -j 1 -T "$DUR" -M prepared -f "$CEILING/order.sql" ceiling 2>&1 |
-    awk '/^tps/{printf "%d", $3}'
+  local m0; m0=$(machine_us)
+  PGSSLMODE=disable taskset -c 1 pgbench -h 127.0.0.1 -U postgres -n -c "$CLIENTS" -j 1 -T "$DUR" -M prepared -f "$CEILING/order.sql" ceiling >"$tmp/pgbench.$1" 2>&1
+  local n; n=$(awk '/actually processed/{split($NF, a, "/"); print a[1]}' "$tmp/pgbench.$1")
+  echo "$(( ($(machine_us) - m0) / n ))" >"$tmp/cpu.pgbench.$1"
+  awk '/^tps/{printf "%d", $3}' "$tmp/pgbench.$1"
 }
 : >"$tmp/ratios"
 : >"$tmp/tails"
 for r in $(seq "$ROUNDS"); do
-  b=$(bridge_round "$r"); c=$(ceiling_round)
+  b=$(bridge_round "$r"); c=$(ceiling_round "$r")
   p=$(awk '/ 50%/{p50=$2} / 99%/{p99=$2} END{print "p50 " p50 ", p99 " p99}' "$tmp/wrk.$r")
   awk 'function us(v){ if (v ~ /us$/) return v+0; if (v ~ /ms$/) return v*1000; return v*1000000 }
     / 50%/{p50=us($2)} / 99%/{p99=us($2)} END{printf "%.2f\n", p99/p50}' "$tmp/wrk.$r" >>"$tmp/tails"
-  echo "round $r: bridge $b orders/s ($p), direct pgbench $c orders/s, ratio $(awk -v b="$b" -v c="$c" 'BEGIN{printf "%.2f", b/c}')"
+  read -r mb bb <"$tmp/cpu.bridge.$r"; read -r mc <"$tmp/cpu.pgbench.$r"
+  echo "round $r: bridge $b orders/s ($p), direct pgbench $c orders/s, ratio $(awk -v b="$b" -v c="$c" 'BEGIN{printf "%.2f", b/c}');" \
+    "machine CPU per order $mb us with the bridge ($bb us of it the bridge's), $mc us with pgbench"
+  echo "$mb" >>"$tmp/cpu.bridge"; echo "$bb" >>"$tmp/cpu.process"; echo "$mc" >>"$tmp/cpu.pgbench"
   awk -v b="$b" -v c="$c" 'BEGIN{printf "%.3f\n", b/c}' >>"$tmp/ratios"
 done
 median() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 echo "median ratio bridge/direct with $CLIENTS clients: $(median "$tmp/ratios") (budget: at least 0.9)"
 echo "median p99/p50: $(median "$tmp/tails") (budget: at most 3)"
+echo "median machine CPU per order: $(median "$tmp/cpu.bridge") us with the bridge ($(median "$tmp/cpu.process") us of it the bridge's), $(median "$tmp/cpu.pgbench") us with pgbench"
 
 # Read back: every answered request was a 2xx, so the ERP holds at least that many orders,
 # plus at most one per connection per round that committed as wrk stopped reading.
