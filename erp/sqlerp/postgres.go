@@ -102,9 +102,11 @@ func (r *pgxRunner) send(ctx context.Context, stmts ...statement) (pgx.BatchResu
 	}
 	res := r.conn.SendBatch(ctx, b)
 	r.tx = res.Tx()
+	// BEGIN's result is read first, but in a pipeline it carries any failure to send or
+	// prepare the batch too: no "begin" prefix, the caller names the statement.
 	if _, err := res.Exec(); err != nil {
 		res.Close()
-		return nil, fmt.Errorf("begin: %w", err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -119,7 +121,7 @@ func (r *pgxRunner) query(ctx context.Context, query string, args ...any) (rows,
 		res.Close()
 		return nil, err
 	}
-	return pgxRows{rs, res}, nil
+	return &pgxRows{Rows: rs, res: res}, nil
 }
 
 func (r *pgxRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
@@ -148,17 +150,35 @@ func (r *pgxRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64,
 	return n, res.Close()
 }
 
-// pgxRows gives the rows of a one-query batch the shape of database/sql's.
+// pgxRows gives the rows of a one-query batch the shape of database/sql's: the last
+// Next closes them, so that the connection is free for the next statement before Close
+// (pgx's pipeline holds it until the batch is closed).
 type pgxRows struct {
 	pgx.Rows
-	res pgx.BatchResults
+	res pgx.BatchResults // nil once closed
+	err error            // closing res
 }
 
-func (r pgxRows) Close() error {
-	r.Rows.Close()
-	err := r.Rows.Err()
-	if cerr := r.res.Close(); err == nil {
-		err = cerr
+func (r *pgxRows) Next() bool {
+	if r.Rows.Next() {
+		return true
 	}
-	return err
+	r.Close()
+	return false
+}
+
+func (r *pgxRows) Err() error {
+	if err := r.Rows.Err(); err != nil {
+		return err
+	}
+	return r.err
+}
+
+func (r *pgxRows) Close() error {
+	if r.res != nil {
+		r.Rows.Close()
+		r.err = r.res.Close()
+		r.res = nil
+	}
+	return r.Err()
 }
