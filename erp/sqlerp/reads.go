@@ -3,6 +3,7 @@ package sqlerp
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 
@@ -70,17 +71,25 @@ type account struct {
 	terms                              string
 }
 
-// accountColumns are the columns of accounts (as a) that scanAccount reads, in its order.
+// accountColumns are the columns of accounts (as a) that accountRow scans, in its order.
 const accountColumns = `a.currency, a.customer_group, a.credit_limit, a.exposure, a.credit_hold, a.terms, a.default_ship_to`
 
-// scanAccount scans accountColumns and then extra from the current row into a.
-func scanAccount(rs rows, a *account, extra ...any) error {
-	var group, shipTo sql.NullString
-	dest := append([]any{&a.currency, &group, moneyOf(&a.limit), moneyOf(&a.exposure), flag{&a.hold}, &a.terms, &shipTo}, extra...)
-	if err := rs.Scan(dest...); err != nil {
-		return fmt.Errorf("read account %s: %w", a.id, err)
-	}
-	a.group, a.defaultShipTo = group.String, shipTo.String
+// accountRow scans accountColumns into an account.
+type accountRow struct {
+	a             *account
+	group, shipTo sql.NullString
+}
+
+// dest returns the scan destinations of accountColumns.
+func (r *accountRow) dest() []any {
+	a := r.a
+	return []any{&a.currency, &r.group, moneyOf(&a.limit), moneyOf(&a.exposure), flag{&a.hold}, &a.terms, &r.shipTo}
+}
+
+// finish completes the account from the scanned row.
+func (r *accountRow) finish() error {
+	a := r.a
+	a.group, a.defaultShipTo = r.group.String, r.shipTo.String
 	exp, err := contracts.Exponent(a.currency)
 	if err != nil {
 		return fmt.Errorf("account %s: %w", a.id, err)
@@ -91,21 +100,15 @@ func scanAccount(rs rows, a *account, extra ...any) error {
 
 func (db *DB) readAccount(ctx context.Context, q Runner, id string) (account, error) {
 	a := account{id: id}
-	rs, err := q.query(ctx, db.Rebind(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = ?`), id)
+	r := accountRow{a: &a}
+	err := scanRow(ctx, q, db.Rebind(`SELECT `+accountColumns+` FROM accounts a WHERE a.id = ?`), []any{id}, r.dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, erp.ErrNotFound
+	}
 	if err != nil {
 		return a, fmt.Errorf("read account %s: %w", id, err)
 	}
-	defer rs.Close()
-	if !rs.Next() {
-		if err := rs.Err(); err != nil {
-			return a, fmt.Errorf("read account %s: %w", id, err)
-		}
-		return a, erp.ErrNotFound
-	}
-	if err := scanAccount(rs, &a); err != nil {
-		return a, err
-	}
-	return a, rs.Close()
+	return a, r.finish()
 }
 
 // readOrderAccount reads the account and, in the same statement, the warehouses of its
@@ -123,12 +126,14 @@ func (db *DB) readOrderAccount(ctx context.Context, q Runner, id, shipTo string)
 		return a, nil, fmt.Errorf("read account %s: %w", id, err)
 	}
 	defer rs.Close()
+	r := accountRow{a: &a}
+	var wh sql.NullString
+	dest := append(r.dest(), &wh)
 	found := false
 	var warehouses []string
-	for rs.Next() {
-		var wh sql.NullString
-		if err := scanAccount(rs, &a, &wh); err != nil {
-			return a, nil, err
+	for rs.Next() { // every row repeats the account, with one warehouse or none
+		if err := rs.Scan(dest...); err != nil {
+			return a, nil, fmt.Errorf("read account %s: %w", id, err)
 		}
 		found = true
 		if wh.Valid {
@@ -140,6 +145,9 @@ func (db *DB) readOrderAccount(ctx context.Context, q Runner, id, shipTo string)
 	}
 	if !found {
 		return a, nil, erp.ErrNotFound
+	}
+	if err := r.finish(); err != nil {
+		return a, nil, err
 	}
 	return a, warehouses, rs.Close()
 }
