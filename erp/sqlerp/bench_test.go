@@ -84,3 +84,30 @@ func processCPU(b *testing.B) time.Duration {
 	}
 	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
+
+// BenchmarkERPReads is what a cache miss asks of the embedded ERP: one SKU's stock, or
+// one account's prices of one SKU, on the read pool, a different SKU each time.
+func BenchmarkERPReads(b *testing.B) {
+	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer e.Close()
+	ctx := context.Background()
+	b.Run("stock", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if st, err := e.Stock(ctx, []string{embedded.SKU(1 + i%900)}, ""); err != nil || len(st) != 1 {
+				b.Fatalf("%v %v", st, err)
+			}
+		}
+	})
+	b.Run("prices", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if p, err := e.PriceData(ctx, embedded.Account(1+i%50), []string{embedded.SKU(1 + i%900)}); err != nil || len(p.Items) != 1 {
+				b.Fatalf("%v %v", p, err)
+			}
+		}
+	})
+}

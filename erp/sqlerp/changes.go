@@ -9,7 +9,7 @@ import (
 
 // Changes implements erp.ERP.
 func (db *DB) Changes(ctx context.Context, after int64, limit int) ([]erp.Change, error) {
-	rows, err := db.read.QueryContext(ctx, db.Rebind(`SELECT seq, entity, key FROM change_log WHERE seq > ? ORDER BY seq`+db.dialect.Limit), after, limit)
+	rows, err := db.reads.query(ctx, db.Rebind(`SELECT seq, entity, key FROM change_log WHERE seq > ? ORDER BY seq`+db.dialect.Limit), after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read change log: %w", err)
 	}

@@ -24,6 +24,10 @@ type Dialect struct {
 	// write lock until the transaction ends, letting reads through; empty where the
 	// database has one writer (SQLite).
 	LockTable string
+	// PrepareReads keeps the read pool's statements prepared (readRunner): for drivers
+	// that compile every statement they are given (modernc's SQLite). pgx keeps a cache
+	// of its own.
+	PrepareReads bool
 	// ReadOnlyTx are the options of a quote's read transaction.
 	ReadOnlyTx *sql.TxOptions
 	// Limit ends a query whose last bind parameter is the most rows to return.
@@ -82,11 +86,12 @@ const moneyScale = 4
 
 // SQLite is the dialect of the embedded ERP (modernc.org/sqlite).
 var SQLite = Dialect{
-	Name:       "sqlite",
-	ReadOnlyTx: &sql.TxOptions{ReadOnly: true},
-	Limit:      " LIMIT ?",
-	Statements: wholeScript,
-	InsertID:   insertReturning,
+	Name:         "sqlite",
+	PrepareReads: true,
+	ReadOnlyTx:   &sql.TxOptions{ReadOnly: true},
+	Limit:        " LIMIT ?",
+	Statements:   wholeScript,
+	InsertID:     insertReturning,
 	Money: func(d decimal.Decimal) (any, error) {
 		if d.Scale() > moneyScale {
 			return nil, fmt.Errorf("amount %s has more than %d decimals", d, moneyScale)

@@ -27,7 +27,7 @@ func (db *DB) Stock(ctx context.Context, skus []string, warehouse string) ([]erp
 	for _, s := range skus {
 		args = append(args, s)
 	}
-	rows, err := db.read.QueryContext(ctx, db.Rebind(`
+	rows, err := db.reads.query(ctx, db.Rebind(`
 		SELECT i.sku, i.unit, s.warehouse, s.on_hand - s.reserved, s.next_receipt_date, s.next_receipt_qty
 		  FROM items i LEFT JOIN stock s ON s.item_id = i.id`+where+`
 		 WHERE i.sku IN (`+placeholders(len(skus))+`)
@@ -154,7 +154,7 @@ func (db *DB) readOrderAccount(ctx context.Context, q Runner, id, shipTo string)
 
 // Credit implements erp.ERP.
 func (db *DB) Credit(ctx context.Context, id string) (erp.Credit, error) {
-	a, err := db.readAccount(ctx, sqlRunner{db.read}, id)
+	a, err := db.readAccount(ctx, db.reads, id)
 	if err != nil {
 		return erp.Credit{}, err
 	}
@@ -163,11 +163,11 @@ func (db *DB) Credit(ctx context.Context, id string) (erp.Credit, error) {
 
 // PriceData implements erp.ERP.
 func (db *DB) PriceData(ctx context.Context, id string, skus []string) (erp.PriceData, error) {
-	a, err := db.readAccount(ctx, sqlRunner{db.read}, id)
+	a, err := db.readAccount(ctx, db.reads, id)
 	if err != nil {
 		return erp.PriceData{}, err
 	}
-	priced, err := db.readPricing(ctx, sqlRunner{db.read}, a, skus)
+	priced, err := db.readPricing(ctx, db.reads, a, skus)
 	if err != nil {
 		return erp.PriceData{}, err
 	}

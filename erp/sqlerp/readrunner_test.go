@@ -1,0 +1,96 @@
+package sqlerp
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// readAll runs query on r and returns its one integer column.
+func readAll(t *testing.T, r Runner, query string, args ...any) []int {
+	t.Helper()
+	rs, err := r.query(context.Background(), query, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rs.Close()
+	var out []int
+	for rs.Next() {
+		var n int
+		if err := rs.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, n)
+	}
+	if err := rs.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestReadRunnerKeepsStatementsUpToItsBoundAndSeesEachCommit(t *testing.T) {
+	file := "file:" + t.TempDir() + "/t.db?_pragma=journal_mode(WAL)"
+	write, err := sql.Open("sqlite", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer write.Close()
+	read, err := sql.Open("sqlite", file+"&_query_only=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer read.Close()
+	read.SetMaxOpenConns(4)
+	if _, err := write.Exec(`CREATE TABLE t (n INTEGER)`); err != nil {
+		t.Fatal(err)
+	}
+	r := &readRunner{sqlRunner: sqlRunner{read}, pool: read}
+
+	// A kept statement is reset when its rows close: it must not pin the snapshot of its
+	// last run, or readers would see old stock and the WAL could never be checkpointed.
+	// Many readers at once, so that it is prepared on several connections.
+	const sum = `SELECT COALESCE(SUM(n), 0) FROM t WHERE n > ?`
+	for i := 1; i <= 5; i++ {
+		if _, err := write.Exec(`INSERT INTO t (n) VALUES (?)`, i); err != nil {
+			t.Fatal(err)
+		}
+		want := i * (i + 1) / 2
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Go(func() {
+				if got := readAll(t, r, sum, 0); len(got) != 1 || got[0] != want {
+					t.Errorf("after inserting 1..%d the sum read %v, want %d", i, got, want)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	if n := r.n.Load(); n != 1 {
+		t.Fatalf("kept %d statements for one query", n)
+	}
+	// A statement that does not compile is an error, and is neither kept nor counted.
+	if _, err := r.query(context.Background(), `SELECT nope FROM t`); err == nil {
+		t.Error("a query of a missing column ran")
+	}
+	if n := r.n.Load(); n != 1 {
+		t.Fatalf("after a failed prepare %d statements are counted, want 1", n)
+	}
+
+	// Past the bound a query still answers, compiled for its one run and not kept.
+	for i := int(r.n.Load()); i < maxReadPrepared; i++ {
+		readAll(t, r, fmt.Sprintf(`SELECT n FROM t WHERE n = %d`, i))
+	}
+	if got := readAll(t, r, `SELECT n FROM t WHERE n >= ? ORDER BY n`, 4); fmt.Sprint(got) != "[4 5]" {
+		t.Errorf("past the bound read %v, want [4 5]", got)
+	}
+	if n := r.n.Load(); n != maxReadPrepared {
+		t.Errorf("kept %d statements, want the bound %d", n, maxReadPrepared)
+	}
+	kept := 0
+	r.stmts.Range(func(any, any) bool { kept++; return true })
+	if kept != maxReadPrepared {
+		t.Errorf("the map holds %d statements, the count says %d", kept, maxReadPrepared)
+	}
+}
