@@ -86,7 +86,8 @@ func processCPU(b *testing.B) time.Duration {
 }
 
 // BenchmarkERPReads is what a cache miss asks of the embedded ERP: one SKU's stock, or
-// one account's prices of one SKU, on the read pool, a different SKU each time.
+// one account's prices of one SKU, on the read pool, a different SKU each time; and an
+// order read back by its reference, as a replay or an outcome look-up does.
 func BenchmarkERPReads(b *testing.B) {
 	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{})
 	if err != nil {
@@ -99,6 +100,19 @@ func BenchmarkERPReads(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			if st, err := e.Stock(ctx, []string{embedded.SKU(1 + i%900)}, ""); err != nil || len(st) != 1 {
 				b.Fatalf("%v %v", st, err)
+			}
+		}
+	})
+	placed, err := e.PlaceOrder(ctx, erp.OrderDraft{Account: embedded.Account(1), ExternalRef: "bench-read", RequestHash: "h",
+		CreditPolicy: erp.CreditHold, Lines: []erp.DraftLine{{SKU: embedded.SKU(1), Qty: 2}, {SKU: embedded.SKU(2), Qty: 3}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("order", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if o, err := e.OrderByRef(ctx, "bench-read"); err != nil || o.ID != placed.Order.ID || len(o.Lines) != 2 {
+				b.Fatalf("%+v %v", o, err)
 			}
 		}
 	})

@@ -56,7 +56,7 @@ func (db *DB) Orders(ctx context.Context, account string, after *erp.OrderCursor
 
 // queryOrders reads order headers, then all their lines in one more statement.
 func (db *DB) queryOrders(ctx context.Context, query string, args ...any) ([]erp.Order, error) {
-	rows, err := db.read.QueryContext(ctx, db.Rebind(query), args...)
+	rows, err := db.reads.query(ctx, db.Rebind(query), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read orders: %w", err)
 	}
@@ -89,7 +89,7 @@ func (db *DB) queryOrders(ctx context.Context, query string, args ...any) ([]erp
 	for id := range index {
 		ids = append(ids, id)
 	}
-	lines, err := db.read.QueryContext(ctx, db.Rebind(`
+	lines, err := db.reads.query(ctx, db.Rebind(`
 		SELECT order_id, sku, qty, unit_price, line_total, warehouse, ordered_sku, factor FROM order_lines
 		 WHERE order_id IN (`+placeholders(len(ids))+`) ORDER BY order_id, line_no`), ids...)
 	if err != nil {

@@ -27,7 +27,7 @@ var schemaFS embed.FS
 type DB struct {
 	write   *sql.DB      // order transactions; for SQLite one connection, as SQLite has one writer
 	read    *sql.DB      // reads and quotes
-	reads   Runner       // the storefront's reads on read: statements kept prepared where the dialect says so
+	reads   Runner       // the storefront's reads on read (not the admin's): statements kept prepared where the dialect says so
 	group   *groupCommit // SQLite's orders; nil where the database has many writers
 	dialect Dialect
 	loc     *time.Location
@@ -221,9 +221,10 @@ func (r sqlRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, 
 }
 
 // maxReadPrepared bounds the statements readRunner keeps, each prepared on up to every
-// read connection. The reads' shapes (one per count of SKUs) that storefronts use are a
-// few; a statement past the bound is compiled for its one run, as without the runner.
-const maxReadPrepared = 64
+// read connection: the shapes storefronts use (one per count of SKUs, or of orders on a
+// page of order history) are a few dozen; a statement past the bound is compiled for its
+// one run, as without the runner.
+const maxReadPrepared = 128
 
 // readRunner is sqlRunner on the read pool with each query prepared once and kept:
 // modernc's SQLite compiles every statement it is given, and on reads that miss the cache
