@@ -86,8 +86,8 @@ func processCPU(b *testing.B) time.Duration {
 }
 
 // BenchmarkERPReads is what a cache miss asks of the embedded ERP: one SKU's stock, or
-// one account's prices of one SKU, on the read pool, a different SKU each time; and an
-// order read back by its reference, as a replay or an outcome look-up does.
+// one account's prices of one SKU, on the read pool, a different SKU each time; an order
+// read back by its reference, as a replay or an outcome look-up does; and a 3-line quote.
 func BenchmarkERPReads(b *testing.B) {
 	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{})
 	if err != nil {
@@ -113,6 +113,16 @@ func BenchmarkERPReads(b *testing.B) {
 		for b.Loop() {
 			if o, err := e.OrderByRef(ctx, "bench-read"); err != nil || o.ID != placed.Order.ID || len(o.Lines) != 2 {
 				b.Fatalf("%+v %v", o, err)
+			}
+		}
+	})
+	b.Run("quote", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			d := erp.OrderDraft{Account: embedded.Account(1 + i%50), CreditPolicy: erp.CreditHold, Lines: []erp.DraftLine{
+				{SKU: embedded.SKU(1 + i%300), Qty: 2}, {SKU: embedded.SKU(301 + i%300), Qty: 3}, {SKU: embedded.SKU(601 + i%300), Qty: 5}}}
+			if q, err := e.Quote(ctx, d); err != nil || len(q.Lines) != 3 {
+				b.Fatalf("%+v %v", q, err)
 			}
 		}
 	})

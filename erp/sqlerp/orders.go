@@ -214,7 +214,7 @@ func (db *DB) Quote(ctx context.Context, draft erp.OrderDraft) (erp.Quote, error
 		return erp.Quote{}, fmt.Errorf("begin quote: %w", err)
 	}
 	defer tx.Rollback()
-	p, err := db.planOrder(ctx, sqlRunner{tx}, draft, false)
+	p, err := db.planOrder(ctx, db.readTx(tx), draft, false)
 	if err != nil {
 		return erp.Quote{}, err
 	}

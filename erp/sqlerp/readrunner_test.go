@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 // readAll runs query on r and returns its one integer column.
@@ -92,5 +93,69 @@ func TestReadRunnerKeepsStatementsUpToItsBoundAndSeesEachCommit(t *testing.T) {
 	r.stmts.Range(func(any, any) bool { kept++; return true })
 	if kept != maxReadPrepared {
 		t.Errorf("the map holds %d statements, the count says %d", kept, maxReadPrepared)
+	}
+}
+
+func TestReadTransactionsNeverWaitForASecondConnection(t *testing.T) {
+	file := "file:" + t.TempDir() + "/t.db?_pragma=journal_mode(WAL)"
+	db, err := sql.Open("sqlite", file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3)`); err != nil {
+		t.Fatal(err)
+	}
+	const conns = 2
+	db.SetMaxOpenConns(conns)
+	r := &readRunner{sqlRunner: sqlRunner{db}, pool: db}
+	const sum = `SELECT SUM(n) FROM t WHERE n >= ?`
+
+	// Every connection is held by a transaction running a statement not kept yet. Had
+	// each prepared it on the pool, it would wait for a connection that none frees.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	begun := make(chan *sql.Tx, conns)
+	for range conns {
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		begun <- tx
+	}
+	var wg sync.WaitGroup
+	for range conns {
+		tx := <-begun
+		wg.Go(func() {
+			defer tx.Rollback()
+			if got := readAll(t, r.inTx(tx), sum, 2); len(got) != 1 || got[0] != 5 {
+				t.Errorf("read %v in a transaction, want [5]", got)
+			}
+		})
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		t.Fatal("the transactions' reads waited for a connection")
+	}
+
+	// The statement is kept once a connection is free, and later transactions run it.
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if _, ok := r.stmts.Load(sum); ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the statement was never kept")
+		}
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	if got := readAll(t, r.inTx(tx), sum, 1); len(got) != 1 || got[0] != 6 {
+		t.Errorf("read %v with the kept statement, want [6]", got)
+	}
+	if n := r.n.Load(); n != 1 {
+		t.Errorf("kept %d statements, want 1", n)
 	}
 }

@@ -232,9 +232,10 @@ const maxReadPrepared = 128
 // database/sql prepares a kept statement on each connection the first time it runs there.
 type readRunner struct {
 	sqlRunner
-	pool  *sql.DB
-	stmts sync.Map // query → *sql.Stmt
-	n     atomic.Int32
+	pool      *sql.DB
+	stmts     sync.Map // query → *sql.Stmt
+	n         atomic.Int32
+	preparing sync.Map // query → struct{}: prepareLater's in flight
 }
 
 func (r *readRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
@@ -272,6 +273,52 @@ func (r *readRunner) stmt(ctx context.Context, query string) (*sql.Stmt, error) 
 		return kept.(*sql.Stmt), nil
 	}
 	return s, nil
+}
+
+// inTx returns the runner of a read transaction (a quote's) on tx. A kept statement runs
+// on the transaction's connection, where database/sql prepares it once and keeps it. One
+// not kept yet is compiled for this run and prepared in the background: preparing it here
+// would take a second connection while holding one, and with every connection held by a
+// transaction doing the same, none would be freed.
+func (r *readRunner) inTx(tx *sql.Tx) Runner { return txReadRunner{sqlRunner{tx}, tx, r} }
+
+type txReadRunner struct {
+	sqlRunner // on tx
+	tx        *sql.Tx
+	reads     *readRunner
+}
+
+func (r txReadRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
+	s, ok := r.reads.stmts.Load(query)
+	if !ok {
+		r.reads.prepareLater(query)
+		return r.sqlRunner.query(ctx, query, args...)
+	}
+	rs, err := r.tx.StmtContext(ctx, s.(*sql.Stmt)).QueryContext(ctx, args...)
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+// prepareLater keeps query prepared, from a goroutine that waits for a free connection
+// holding none. A failure is the foreground run's to report.
+func (r *readRunner) prepareLater(query string) {
+	if _, busy := r.preparing.LoadOrStore(query, struct{}{}); busy {
+		return
+	}
+	go func() {
+		defer r.preparing.Delete(query)
+		r.stmt(context.Background(), query)
+	}()
+}
+
+// readTx is the runner of a read transaction on tx.
+func (db *DB) readTx(tx *sql.Tx) Runner {
+	if r, ok := db.reads.(*readRunner); ok {
+		return r.inTx(tx)
+	}
+	return sqlRunner{tx}
 }
 
 // execEach is execBatch for runners that send one statement at a time.
