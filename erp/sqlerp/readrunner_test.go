@@ -89,6 +89,16 @@ func TestReadRunnerKeepsStatementsUpToItsBoundAndSeesEachCommit(t *testing.T) {
 	if n := r.n.Load(); n != maxReadPrepared {
 		t.Errorf("kept %d statements, want the bound %d", n, maxReadPrepared)
 	}
+	// Nor does a transaction start a background prepare of it.
+	tx, err := read.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, r.inTx(tx), `SELECT n FROM t WHERE n >= ? ORDER BY n`, 5); fmt.Sprint(got) != "[5]" {
+		t.Errorf("past the bound a transaction read %v, want [5]", got)
+	}
+	tx.Rollback()
+	r.preparing.Range(func(k, _ any) bool { t.Errorf("past the bound %q is being prepared", k); return true })
 	kept := 0
 	r.stmts.Range(func(any, any) bool { kept++; return true })
 	if kept != maxReadPrepared {

@@ -282,6 +282,9 @@ func (r *readRunner) stmt(ctx context.Context, query string) (*sql.Stmt, error) 
 // transaction doing the same, none would be freed.
 func (r *readRunner) inTx(tx *sql.Tx) Runner { return txReadRunner{sqlRunner{tx}, tx, r} }
 
+// In a transaction every run of a kept statement is the one statement on its
+// connection: a query's rows must be closed before the same query runs again (planOrder
+// closes each read's rows before its next read).
 type txReadRunner struct {
 	sqlRunner // on tx
 	tx        *sql.Tx
@@ -304,6 +307,9 @@ func (r txReadRunner) query(ctx context.Context, query string, args ...any) (row
 // prepareLater keeps query prepared, from a goroutine that waits for a free connection
 // holding none. A failure is the foreground run's to report.
 func (r *readRunner) prepareLater(query string) {
+	if r.n.Load() >= maxReadPrepared {
+		return
+	}
 	if _, busy := r.preparing.LoadOrStore(query, struct{}{}); busy {
 		return
 	}
