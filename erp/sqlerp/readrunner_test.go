@@ -31,18 +31,20 @@ func readAll(t *testing.T, r Runner, query string, args ...any) []int {
 	return out
 }
 
+// openWAL opens a pool on dsn (a file in WAL mode), closed when the test ends.
+func openWAL(t *testing.T, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 func TestReadRunnerKeepsStatementsUpToItsBoundAndSeesEachCommit(t *testing.T) {
 	file := "file:" + t.TempDir() + "/t.db?_pragma=journal_mode(WAL)"
-	write, err := sql.Open("sqlite", file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer write.Close()
-	read, err := sql.Open("sqlite", file+"&_query_only=1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer read.Close()
+	write, read := openWAL(t, file), openWAL(t, file+"&_query_only=1")
 	read.SetMaxOpenConns(4)
 	if _, err := write.Exec(`CREATE TABLE t (n INTEGER)`); err != nil {
 		t.Fatal(err)
@@ -107,12 +109,7 @@ func TestReadRunnerKeepsStatementsUpToItsBoundAndSeesEachCommit(t *testing.T) {
 }
 
 func TestReadTransactionsNeverWaitForASecondConnection(t *testing.T) {
-	file := "file:" + t.TempDir() + "/t.db?_pragma=journal_mode(WAL)"
-	db, err := sql.Open("sqlite", file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openWAL(t, "file:"+t.TempDir()+"/t.db?_pragma=journal_mode(WAL)")
 	if _, err := db.Exec(`CREATE TABLE t (n INTEGER); INSERT INTO t VALUES (1), (2), (3)`); err != nil {
 		t.Fatal(err)
 	}
