@@ -9,24 +9,29 @@ import (
 	"time"
 )
 
-// readAll runs query on r and returns its one integer column.
+// readAll runs query on r and returns its one integer column; on an error it reports it
+// and returns nil (with t.Error: it runs on the tests' own goroutines too, where t.Fatal
+// must not be called).
 func readAll(t *testing.T, r Runner, query string, args ...any) []int {
 	t.Helper()
 	rs, err := r.query(context.Background(), query, args...)
 	if err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return nil
 	}
 	defer rs.Close()
 	var out []int
 	for rs.Next() {
 		var n int
 		if err := rs.Scan(&n); err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return nil
 		}
 		out = append(out, n)
 	}
 	if err := rs.Err(); err != nil {
-		t.Fatal(err)
+		t.Error(err)
+		return nil
 	}
 	return out
 }
