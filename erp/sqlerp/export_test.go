@@ -4,3 +4,11 @@ package sqlerp
 // number of orders in the group and of those it booked; an error from f stands for a
 // failed COMMIT.
 func SetBeforeCommit(db *DB, f func(orders, booked int) error) { db.group.beforeCommit = f }
+
+// KeptReads is how many read statements db keeps prepared (0 where it keeps none).
+func KeptReads(db *DB) int {
+	if r, ok := db.reads.(*readRunner); ok {
+		return int(r.n.Load())
+	}
+	return 0
+}

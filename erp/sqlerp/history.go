@@ -91,7 +91,7 @@ func (db *DB) queryOrders(ctx context.Context, query string, args ...any) ([]erp
 	}
 	lines, err := db.reads.query(ctx, db.Rebind(`
 		SELECT order_id, sku, qty, unit_price, line_total, warehouse, ordered_sku, factor FROM order_lines
-		 WHERE order_id IN (`+placeholders(len(ids))+`) ORDER BY order_id, line_no`), ids...)
+		 WHERE order_id IN (`+inList(len(ids))+`) ORDER BY order_id, line_no`), appendIn(nil, ids)...)
 	if err != nil {
 		return nil, fmt.Errorf("read order lines: %w", err)
 	}

@@ -160,14 +160,14 @@ func (db *DB) allocate(ctx context.Context, q Runner, p *plan, lock bool) error 
 	if len(ids) == 0 {
 		return nil
 	}
-	args := append(ids, appendStrings(nil, p.warehouses)...)
+	args := appendIn(appendIn(nil, ids), p.warehouses)
 	suffix := ""
 	if lock {
 		suffix = db.dialect.ForUpdate
 	}
 	rows, err := q.query(ctx, db.Rebind(`
 		SELECT item_id, warehouse, on_hand - reserved FROM stock
-		 WHERE item_id IN (`+placeholders(len(ids))+`) AND warehouse IN (`+placeholders(len(p.warehouses))+`)
+		 WHERE item_id IN (`+inList(len(ids))+`) AND warehouse IN (`+inList(len(p.warehouses))+`)
 		 ORDER BY item_id, warehouse`+suffix), args...)
 	if err != nil {
 		return fmt.Errorf("read stock for order: %w", err)

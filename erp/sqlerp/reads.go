@@ -18,19 +18,17 @@ func (db *DB) Stock(ctx context.Context, skus []string, warehouse string) ([]erp
 	if len(skus) == 0 {
 		return nil, nil
 	}
-	args := make([]any, 0, len(skus)+1)
+	args := make([]any, 0, inShape(len(skus))+1)
 	where := ""
 	if warehouse != "" { // its placeholder comes before the SKUs'
 		where = " AND s.warehouse = ?"
 		args = append(args, warehouse)
 	}
-	for _, s := range skus {
-		args = append(args, s)
-	}
+	args = appendIn(args, skus)
 	rows, err := db.reads.query(ctx, db.Rebind(`
 		SELECT i.sku, i.unit, s.warehouse, s.on_hand - s.reserved, s.next_receipt_date, s.next_receipt_qty
 		  FROM items i LEFT JOIN stock s ON s.item_id = i.id`+where+`
-		 WHERE i.sku IN (`+placeholders(len(skus))+`)
+		 WHERE i.sku IN (`+inList(len(skus))+`)
 		 ORDER BY i.sku, s.warehouse`), args...)
 	if err != nil {
 		return nil, fmt.Errorf("read stock: %w", err)
@@ -184,6 +182,31 @@ type pricedItem struct {
 	erp.ItemPricing
 }
 
+// pricingQuery is readPricing's statement.
+func (db *DB) pricingQuery(a account, skus []string) statement {
+	in := inList(len(skus))
+	args := []any{a.currency}
+	args = appendIn(args, skus)
+	args = append(args, a.group, a.currency)
+	args = appendIn(args, skus)
+	args = append(args, a.id, a.currency)
+	args = appendIn(args, skus)
+	return statement{db.Rebind(`
+		SELECT i.id, i.sku, i.unit, i.min_qty, i.order_multiple, '', '', 0, lp.price, NULL, NULL
+		  FROM items i LEFT JOIN list_prices lp ON lp.item_id = i.id AND lp.currency = ?
+		 WHERE i.sku IN (` + in + `)
+		UNION ALL
+		SELECT i.id, i.sku, '', 0, 0, 'price_list', pl.id, e.min_qty, e.price, pl.valid_from, pl.valid_to
+		  FROM price_lists pl CROSS JOIN items i
+		  JOIN price_list_entries e ON e.price_list_id = pl.id AND e.item_id = i.id
+		 WHERE pl.customer_group = ? AND pl.currency = ? AND i.sku IN (` + in + `)
+		UNION ALL
+		SELECT i.id, i.sku, '', 0, 0, 'agreement', ag.id, l.min_qty, l.price, ag.valid_from, ag.valid_to
+		  FROM agreements ag CROSS JOIN items i
+		  JOIN agreement_lines l ON l.agreement_id = ag.id AND l.item_id = i.id
+		 WHERE ag.account_id = ? AND ag.currency = ? AND i.sku IN (` + in + `)`), args}
+}
+
 // readPricing reads, in one statement, the items with these SKUs and every list price,
 // group price-list tier and agreement tier in the account's currency that may price them.
 // Validity windows are left to contracts, which owns those rules. The tiers are read from
@@ -195,27 +218,8 @@ func (db *DB) readPricing(ctx context.Context, q Runner, a account, skus []strin
 	if len(skus) == 0 {
 		return out, nil
 	}
-	in := placeholders(len(skus))
-	args := []any{a.currency}
-	args = appendStrings(args, skus)
-	args = append(args, a.group, a.currency)
-	args = appendStrings(args, skus)
-	args = append(args, a.id, a.currency)
-	args = appendStrings(args, skus)
-	rows, err := q.query(ctx, db.Rebind(`
-		SELECT i.id, i.sku, i.unit, i.min_qty, i.order_multiple, '', '', 0, lp.price, NULL, NULL
-		  FROM items i LEFT JOIN list_prices lp ON lp.item_id = i.id AND lp.currency = ?
-		 WHERE i.sku IN (`+in+`)
-		UNION ALL
-		SELECT i.id, i.sku, '', 0, 0, 'price_list', pl.id, e.min_qty, e.price, pl.valid_from, pl.valid_to
-		  FROM price_lists pl CROSS JOIN items i
-		  JOIN price_list_entries e ON e.price_list_id = pl.id AND e.item_id = i.id
-		 WHERE pl.customer_group = ? AND pl.currency = ? AND i.sku IN (`+in+`)
-		UNION ALL
-		SELECT i.id, i.sku, '', 0, 0, 'agreement', ag.id, l.min_qty, l.price, ag.valid_from, ag.valid_to
-		  FROM agreements ag CROSS JOIN items i
-		  JOIN agreement_lines l ON l.agreement_id = ag.id AND l.item_id = i.id
-		 WHERE ag.account_id = ? AND ag.currency = ? AND i.sku IN (`+in+`)`), args...)
+	p := db.pricingQuery(a, skus)
+	rows, err := q.query(ctx, p.query, p.args...)
 	if err != nil {
 		return nil, fmt.Errorf("read prices: %w", err)
 	}
@@ -270,11 +274,4 @@ func (db *DB) readPricing(ctx context.Context, q Runner, a account, skus []strin
 		}
 	}
 	return out, nil
-}
-
-func appendStrings(args []any, ss []string) []any {
-	for _, s := range ss {
-		args = append(args, s)
-	}
-	return args
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/bits"
 	"sort"
 	"strings"
 	"sync"
@@ -165,6 +166,33 @@ func (db *DB) CheckSchema(ctx context.Context) error {
 // placeholders returns "?, ?, ?" for n arguments.
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// inShape is how many placeholders an IN list of n values is written with: n itself up
+// to 4, else the next power of two, the list filled out by repeating its last value.
+// Each shape of a statement is one more to keep prepared (maxReadPrepared, maxPrepared),
+// and a storefront may send any number of SKUs up to its limit: written exactly, reads
+// of 1 to 100 SKUs were 100 shapes of one statement, enough to fill the bound and leave
+// every shape after it compiled on each call.
+func inShape(n int) int {
+	if n <= 4 {
+		return n
+	}
+	return 1 << bits.Len(uint(n-1))
+}
+
+// inList is the placeholders of an IN list of n values (inShape).
+func inList(n int) string { return placeholders(inShape(n)) }
+
+// appendIn appends the values of an IN list written with inList(len(vals)).
+func appendIn[T any](args []any, vals []T) []any {
+	for _, v := range vals {
+		args = append(args, v)
+	}
+	for i := len(vals); i < inShape(len(vals)); i++ {
+		args = append(args, vals[len(vals)-1])
+	}
+	return args
 }
 
 // Runner runs statements on a pool or in a transaction: through database/sql, or for

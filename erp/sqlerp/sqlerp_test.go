@@ -571,3 +571,60 @@ func TestDeadlockedOrderIsRetried(t *testing.T) {
 		}
 	})
 }
+
+// Reads of any number of SKUs answer for each SKU once, and keep few statements however
+// many counts of SKUs storefronts send: IN lists are written in a few shapes. With one
+// shape per count, reads of 1 to 100 SKUs (an availability read's limit) had filled the
+// bound of kept statements, and every shape after it compiled on each call.
+func TestReadsOfAnyNumberOfSKUsKeepFewStatements(t *testing.T) {
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		exec(t, e, `UPDATE stock SET on_hand = 1000000, reserved = 0`)
+		plentyOfCredit(t, e)
+		for n := 1; n <= 100; n++ {
+			skus := make([]string, n)
+			for i := range skus {
+				skus[i] = embedded.SKU(1 + (i*7+n)%1000) // n different SKUs
+			}
+			stock, err := e.Stock(ctx, skus, "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			seen := map[string]bool{}
+			for _, s := range stock {
+				seen[s.SKU] = true
+			}
+			if len(stock) != n || len(seen) != n {
+				t.Fatalf("stock of %d SKUs answered %d items (%d different)", n, len(stock), len(seen))
+			}
+			prices, err := e.PriceData(ctx, "C1001", skus)
+			if err != nil || len(prices.Items) != n {
+				t.Fatalf("prices of %d SKUs answered %d items: %v", n, len(prices.Items), err)
+			}
+			if n%25 != 7 {
+				continue
+			}
+			// Quotes and orders of as many lines: boxes of 6 with a minimum of 10 fit
+			// every demo SKU.
+			lines := make([]erp.DraftLine, n)
+			for i, s := range skus {
+				lines[i] = line(s, 120)
+			}
+			d := draft("C1001", fmt.Sprint("shapes-", n), lines...)
+			q, err := e.Quote(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := e.PlaceOrder(ctx, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(q.Lines) != n || len(p.Order.Lines) != n || q.Total.Cmp(p.Order.Total) != 0 {
+				t.Fatalf("%d lines: quote of %d lines for %s, order of %d for %s", n, len(q.Lines), q.Total, len(p.Order.Lines), p.Order.Total)
+			}
+		}
+		if kept := sqlerp.KeptReads(e.DB); kept > 40 {
+			t.Errorf("reads keep %d statements", kept)
+		}
+	})
+}
