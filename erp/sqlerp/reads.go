@@ -197,22 +197,23 @@ func (db *DB) pricingQuery(a account, skus []string) statement {
 		 WHERE i.sku IN (` + in + `)
 		UNION ALL
 		SELECT i.id, i.sku, '', 0, 0, 'price_list', pl.id, e.min_qty, e.price, pl.valid_from, pl.valid_to
-		  FROM price_lists pl CROSS JOIN items i
-		  JOIN price_list_entries e ON e.price_list_id = pl.id AND e.item_id = i.id
-		 WHERE pl.customer_group = ? AND pl.currency = ? AND i.sku IN (` + in + `)
+		  FROM price_lists pl CROSS JOIN items i CROSS JOIN price_list_entries e
+		 WHERE e.price_list_id = pl.id AND e.item_id = i.id
+		   AND pl.customer_group = ? AND pl.currency = ? AND i.sku IN (` + in + `)
 		UNION ALL
 		SELECT i.id, i.sku, '', 0, 0, 'agreement', ag.id, l.min_qty, l.price, ag.valid_from, ag.valid_to
-		  FROM agreements ag CROSS JOIN items i
-		  JOIN agreement_lines l ON l.agreement_id = ag.id AND l.item_id = i.id
-		 WHERE ag.account_id = ? AND ag.currency = ? AND i.sku IN (` + in + `)`), args}
+		  FROM agreements ag CROSS JOIN items i CROSS JOIN agreement_lines l
+		 WHERE l.agreement_id = ag.id AND l.item_id = i.id
+		   AND ag.account_id = ? AND ag.currency = ? AND i.sku IN (` + in + `)`), args}
 }
 
 // readPricing reads, in one statement, the items with these SKUs and every list price,
 // group price-list tier and agreement tier in the account's currency that may price them.
-// Validity windows are left to contracts, which owns those rules. The tiers are read from
-// the group's price lists and the account's agreements outwards (CROSS JOIN keeps that
-// order in SQLite, whose planner without statistics starts from the items and visits
-// every price list and agreement that names them).
+// Validity windows are left to contracts, which owns those rules. Each tier is read from
+// the group's price list or the account's agreement, then the items by SKU, then the
+// entry of that list and item. CROSS JOIN fixes that order in SQLite, whose planner has
+// no statistics: left free, it started from the items and visited every price list and
+// agreement naming them, and from four SKUs on it read every entry of the price list.
 func (db *DB) readPricing(ctx context.Context, q Runner, a account, skus []string) (map[string]*pricedItem, error) {
 	out := make(map[string]*pricedItem, len(skus))
 	if len(skus) == 0 {
