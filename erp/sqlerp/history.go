@@ -49,10 +49,15 @@ func (db *DB) Orders(ctx context.Context, account string, after *erp.OrderCursor
 		return nil, fmt.Errorf("order cursor id %q: %w", after.ID, err)
 	}
 	ts := db.dialect.Time(after.CreatedAt)
-	return db.queryOrders(ctx, `SELECT `+orderColumns+` FROM orders WHERE account_id = ?
-		AND (created_at < ? OR (created_at = ? AND id < ?))
-		ORDER BY created_at DESC, id DESC`+db.dialect.Limit, account, ts, ts, id, limit)
+	return db.queryOrders(ctx, ordersAfter+db.dialect.Limit, account, ts, ts, id, limit)
 }
+
+// ordersAfter is a page of an account's orders after a cursor (created_at, id). The
+// bound on created_at alone lets the index seek to the cursor: with only the OR, SQLite
+// and PostgreSQL read every newer order of the account before the page.
+const ordersAfter = `SELECT ` + orderColumns + ` FROM orders WHERE account_id = ?
+	AND created_at <= ? AND (created_at < ? OR id < ?)
+	ORDER BY created_at DESC, id DESC`
 
 // queryOrders reads order headers, then all their lines in one more statement.
 func (db *DB) queryOrders(ctx context.Context, query string, args ...any) ([]erp.Order, error) {

@@ -51,3 +51,27 @@ func TestPriceReadsFindEntriesByItemForAnyNumberOfSKUs(t *testing.T) {
 		}
 	}
 }
+
+// A page of order history after a cursor seeks to it in the account's index, rather than
+// reading every newer order of the account first.
+func TestOrderHistorySeeksToItsCursor(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+t.TempDir()+"/erp.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var id, parent, unused int
+	var plan string
+	err = db.read.QueryRowContext(ctx, "EXPLAIN QUERY PLAN "+db.Rebind(ordersAfter+db.dialect.Limit), "C1", "t", "t", 1, 20).
+		Scan(&id, &parent, &unused, &plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(plan, "account_id=? AND created_at<?") {
+		t.Errorf("the page after a cursor is read by %q", plan)
+	}
+}
