@@ -45,10 +45,11 @@ func (db *DB) Mappings(ctx context.Context, f erp.MappingFilter) ([]erp.Mapping,
 	return db.mappings(ctx, sqlRunner{db.read}, f)
 }
 
-func (db *DB) mappings(ctx context.Context, q Runner, f erp.MappingFilter) ([]erp.Mapping, error) {
+// mappingsQuery is the statement of a page of mappings, ordered by storefront and key.
+func (db *DB) mappingsQuery(f erp.MappingFilter) (string, []any, error) {
 	t, ok := mappingTables[f.Kind]
 	if !ok {
-		return nil, fmt.Errorf("unknown mapping kind %q", f.Kind)
+		return "", nil, fmt.Errorf("unknown mapping kind %q", f.Kind)
 	}
 	storefront := "storefront"
 	if f.Kind == erp.MappingRegions {
@@ -68,8 +69,12 @@ func (db *DB) mappings(ctx context.Context, q Runner, f erp.MappingFilter) ([]er
 	if f.Target != "" && t.target != "" {
 		where, args = append(where, t.target+" = ?"), append(args, f.Target)
 	}
-	if a := f.After; a != nil {
-		where = append(where, "("+storefront+" > ? OR ("+storefront+" = ? AND "+t.key+" > ?))")
+	// The page after a cursor: bounds the index can seek to, not an OR alone, which
+	// SQLite reads as a scan from the first mapping.
+	if a := f.After; a != nil && f.Storefront != nil && dbStorefront(*f.Storefront) == dbStorefront(a.Storefront) {
+		where, args = append(where, t.key+" > ?"), append(args, a.Key)
+	} else if a != nil {
+		where = append(where, storefront+" >= ? AND ("+storefront+" > ? OR "+t.key+" > ?)")
 		args = append(args, dbStorefront(a.Storefront), dbStorefront(a.Storefront), a.Key)
 	}
 	query := `SELECT ` + storefront + `, ` + t.key + `, ` + t.columns + ` FROM ` + t.table
@@ -85,7 +90,15 @@ func (db *DB) mappings(ctx context.Context, q Runner, f erp.MappingFilter) ([]er
 		query += db.dialect.Limit
 		args = append(args, f.Limit)
 	}
-	rows, err := q.query(ctx, db.Rebind(query), args...)
+	return db.Rebind(query), args, nil
+}
+
+func (db *DB) mappings(ctx context.Context, q Runner, f erp.MappingFilter) ([]erp.Mapping, error) {
+	query, args, err := db.mappingsQuery(f)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read %s mappings: %w", f.Kind, err)
 	}

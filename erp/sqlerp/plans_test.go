@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/b2bridge/b2bridge/erp"
 )
 
 // SQLite's planner has no statistics, so the price read's plan is the same on an empty
@@ -73,5 +75,40 @@ func TestOrderHistorySeeksToItsCursor(t *testing.T) {
 	}
 	if !strings.Contains(plan, "account_id=? AND created_at<?") {
 		t.Errorf("the page after a cursor is read by %q", plan)
+	}
+}
+
+// A page of mappings after a cursor seeks to it, within one storefront or across all.
+func TestMappingPagesSeekToTheirCursor(t *testing.T) {
+	ctx := context.Background()
+	db, err := Open(ctx, "sqlite:"+t.TempDir()+"/erp.db", Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	shop := "shop"
+	for _, c := range []struct {
+		f    erp.MappingFilter
+		want string
+	}{
+		{erp.MappingFilter{Kind: erp.MappingSKUs, Storefront: &shop, After: &erp.Mapping{Storefront: shop, Key: "A"}, Limit: 100}, "(storefront=? AND sku>?)"},
+		{erp.MappingFilter{Kind: erp.MappingSKUs, After: &erp.Mapping{Storefront: shop, Key: "A"}, Limit: 100}, "(storefront>?)"},
+		{erp.MappingFilter{Kind: erp.MappingCustomers, Storefront: &shop, After: &erp.Mapping{Storefront: shop, Key: "A"}, Limit: 100}, "(storefront=? AND customer>?)"},
+	} {
+		query, args, err := db.mappingsQuery(c.f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var id, parent, unused int
+		var plan string
+		if err := db.read.QueryRowContext(ctx, "EXPLAIN QUERY PLAN "+query, args...).Scan(&id, &parent, &unused, &plan); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(plan, c.want) {
+			t.Errorf("%s after (%s, %s) is read by %q, want a search %s", c.f.Kind, c.f.After.Storefront, c.f.After.Key, plan, c.want)
+		}
 	}
 }
