@@ -114,6 +114,7 @@ type Config struct {
 	Rate     int           // requests started per second, whatever the answers take
 	Mix      Mix
 	Accounts int       // accounts to spread the load over; 0: all
+	Lines    int       // the most lines of a cart (quotes and orders); 0: 3
 	Progress io.Writer // a line a second while running; nil: none
 	RunID    string    // names the run's orders (their PO number and Idempotency-Key); empty: from the clock
 	Seed     uint64
@@ -273,10 +274,14 @@ type line struct {
 	Qty int    `json:"qty"`
 }
 
-// cart is 1 to 3 lines of distinct SKUs (no more lines than there are SKUs).
+// cart is 1 to Config.Lines lines of distinct SKUs (no more lines than there are SKUs).
 func (r *run) cart(rng *rand.Rand) []line {
 	skus := r.cfg.Creds.SKUs
-	n := 1 + rng.IntN(min(3, len(skus)))
+	most := r.cfg.Lines
+	if most <= 0 {
+		most = 3
+	}
+	n := 1 + rng.IntN(min(most, len(skus)))
 	var out []line
 	for len(out) < n {
 		sku := skus[rng.IntN(len(skus))]

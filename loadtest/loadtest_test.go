@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -25,14 +26,25 @@ func TestReadSKUs(t *testing.T) {
 	}
 }
 
-// Carts draw distinct SKUs: a catalog of fewer than three SKUs still ends each cart.
-func TestCartsFromASmallCatalog(t *testing.T) {
+// Carts draw distinct SKUs, 1 to Config.Lines of them (3 by default): a catalog of fewer
+// SKUs still ends each cart, and a larger one gives carts of every size up to the most.
+func TestCartsDrawDistinctSKUsUpToTheMostLines(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	for _, skus := range [][]string{{"A"}, {"A", "B"}, {"A", "B", "C", "D"}} {
-		r := &run{cfg: Config{Creds: Credentials{SKUs: skus}}}
-		for range 100 {
+	for _, c := range []struct {
+		skus  []string
+		lines int
+	}{{[]string{"A"}, 0}, {[]string{"A", "B"}, 0}, {[]string{"A", "B", "C", "D"}, 0}, {[]string{"A", "B", "C", "D"}, 10},
+		{strings.Split("ABCDEFGHIJKLMNOPQRSTUVWXYZ", ""), 12}} {
+		skus, most := c.skus, c.lines
+		if most == 0 {
+			most = 3
+		}
+		r := &run{cfg: Config{Creds: Credentials{SKUs: skus}, Lines: c.lines}}
+		sizes := map[int]bool{}
+		for range 1000 {
 			c := r.cart(rng)
-			if len(c) < 1 || len(c) > min(3, len(skus)) {
+			sizes[len(c)] = true
+			if len(c) < 1 || len(c) > min(most, len(skus)) {
 				t.Fatalf("%d SKUs: a cart of %d lines", len(skus), len(c))
 			}
 			for i := range c {
@@ -40,6 +52,9 @@ func TestCartsFromASmallCatalog(t *testing.T) {
 					t.Fatalf("%d SKUs: cart %v", len(skus), c)
 				}
 			}
+		}
+		if len(sizes) != min(most, len(skus)) {
+			t.Errorf("%d SKUs, at most %d lines: carts of %d sizes", len(skus), most, len(sizes))
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/b2bridge/b2bridge/erp/embedded"
 	"github.com/b2bridge/b2bridge/loadtest"
+	"github.com/b2bridge/b2bridge/storefront"
 )
 
 // loadtestCommand runs b2bridge loadtest: it drives a bridge, prints the summary and the
@@ -26,10 +27,14 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 	rate := fs.Int("rate", 500, "requests started per second, however long answers take")
 	mix := fs.String("mix", "reads=80,quotes=10,orders=10", "shares of reads, quotes and orders")
 	accounts := fs.Int("accounts", 0, "accounts to spread the load over (0: every account in the credentials)")
+	lines := fs.Int("lines", 3, "the most lines of a quote's or an order's cart (1 to 200); each cart has 1 to this many")
 	seed := fs.Uint64("seed", 1, "seed of the request sequence")
 	report := fs.String("report", "", "also write a self-contained HTML report to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *lines < 1 || *lines > storefront.MaxLines {
+		return fmt.Errorf("--lines %d: want 1 to %d", *lines, storefront.MaxLines)
 	}
 	creds, err := loadtest.ReadCredentials(*credentials)
 	if err != nil {
@@ -45,7 +50,7 @@ func loadtestCommand(ctx context.Context, args []string, stdout, stderr io.Write
 		return err
 	}
 	res, err := loadtest.Run(ctx, loadtest.Config{Target: *target, Creds: creds, Duration: *duration, Rate: *rate, Mix: m,
-		Accounts: *accounts, Progress: stderr, Seed: *seed})
+		Accounts: *accounts, Lines: *lines, Progress: stderr, Seed: *seed})
 	if res != nil {
 		res.WriteSummary(stdout)
 	}

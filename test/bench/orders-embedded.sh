@@ -10,8 +10,9 @@
 # their difference is the bridge's own overhead.
 # SYNC=NORMAL runs both at synchronous=NORMAL instead. ITEMS=100000 ACCOUNTS=5000 seeds that
 # catalog and spreads the orders' lines over all of it and their buyers over every account
-# (the ceiling keeps its own fixed data set).
-#   CLIENTS=64 ROUNDS=3 DUR=10 [SYNC=FULL] [ITEMS=100000 ACCOUNTS=5000] test/bench/orders-embedded.sh
+# (the ceiling keeps its own fixed data set). LINES=10 books orders of that many lines (the
+# ceiling keeps its 3: its ratio is then no longer like for like).
+#   CLIENTS=64 ROUNDS=3 DUR=10 [SYNC=FULL] [ITEMS=100000 ACCOUNTS=5000] [LINES=3] test/bench/orders-embedded.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CLIENTS=${CLIENTS:-64}

@@ -6,7 +6,8 @@
 # ratio reported is the median of the per-round ratios, beside the machine's CPU time per
 # order in each (what the ratio comes down to on shared cores). Afterwards the ERP is read
 # back: every 201 must be an order in it.
-#   CLIENTS=32 ROUNDS=3 DUR=15 [WRITE_CONNS=16] test/bench/orders-pg.sh
+# LINES=10 books orders of that many lines (pgbench keeps its 3).
+#   CLIENTS=32 ROUNDS=3 DUR=15 [WRITE_CONNS=16] [LINES=3] test/bench/orders-pg.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 CLIENTS=${CLIENTS:-32}
