@@ -80,7 +80,8 @@ func TestOrderHistorySeeksToItsCursor(t *testing.T) {
 	}
 }
 
-// A page of mappings after a cursor seeks to it, within one storefront or across all.
+// A page of mappings after a cursor seeks to it within one storefront, and across all
+// storefronts at least to the cursor's storefront.
 func TestMappingPagesSeekToTheirCursor(t *testing.T) {
 	db := emptySQLite(t)
 	shop := "shop"
