@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -51,9 +52,9 @@ func (db *DB) mappingsQuery(f erp.MappingFilter) (string, []any, error) {
 	if !ok {
 		return "", nil, fmt.Errorf("unknown mapping kind %q", f.Kind)
 	}
-	storefront := "storefront"
+	storefront, order := "storefront", ` ORDER BY storefront, `+t.key
 	if f.Kind == erp.MappingRegions {
-		storefront = "'" + sharedStorefront + "'" // regions belong to no storefront
+		storefront, order = "'"+sharedStorefront+"'", ` ORDER BY `+t.key // regions belong to no storefront
 	}
 	var where []string
 	var args []any
@@ -69,26 +70,38 @@ func (db *DB) mappingsQuery(f erp.MappingFilter) (string, []any, error) {
 	if f.Target != "" && t.target != "" {
 		where, args = append(where, t.target+" = ?"), append(args, f.Target)
 	}
-	// The page after a cursor: bounds the index can seek to, not an OR alone, which
-	// SQLite reads as a scan from the first mapping.
-	if a := f.After; a != nil && f.Storefront != nil && dbStorefront(*f.Storefront) == dbStorefront(a.Storefront) {
-		where, args = append(where, t.key+" > ?"), append(args, a.Key)
-	} else if a != nil {
-		where = append(where, storefront+" >= ? AND ("+storefront+" > ? OR "+t.key+" > ?)")
-		args = append(args, dbStorefront(a.Storefront), dbStorefront(a.Storefront), a.Key)
-	}
-	query := `SELECT ` + storefront + `, ` + t.key + `, ` + t.columns + ` FROM ` + t.table
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
-	if f.Kind == erp.MappingRegions {
-		query += ` ORDER BY ` + t.key
-	} else {
-		query += ` ORDER BY storefront, ` + t.key
-	}
+	limit, limitArgs := "", []any(nil)
 	if f.Limit > 0 {
-		query += db.dialect.Limit
-		args = append(args, f.Limit)
+		limit, limitArgs = db.dialect.Limit, []any{f.Limit}
+	}
+	// page is the statement with one more condition, if any.
+	page := func(cond string, condArgs ...any) (string, []any) {
+		w := where
+		if cond != "" {
+			w = append(slices.Clip(where), cond)
+		}
+		q := `SELECT ` + storefront + `, ` + t.key + `, ` + t.columns + ` FROM ` + t.table
+		if len(w) > 0 {
+			q += ` WHERE ` + strings.Join(w, " AND ")
+		}
+		return q + order + limit, slices.Concat(args, condArgs, limitArgs)
+	}
+	// The page after a cursor is written as ranges the index can seek to: one condition
+	// on storefront and key would need an OR, which SQLite reads as a scan from the first
+	// mapping.
+	var query string
+	switch a := f.After; {
+	case a == nil:
+		query, args = page("")
+	case f.Storefront != nil && dbStorefront(*f.Storefront) == dbStorefront(a.Storefront):
+		query, args = page(t.key+" > ?", a.Key)
+	case f.Storefront != nil: // another storefront than the cursor's: all of it or none
+		query, args = page(storefront+" > ?", dbStorefront(a.Storefront))
+	default: // the rest of the cursor's storefront, then the storefronts after it
+		rest, restArgs := page(storefront+" = ? AND "+t.key+" > ?", dbStorefront(a.Storefront), a.Key)
+		later, laterArgs := page(storefront+" > ?", dbStorefront(a.Storefront))
+		query = `SELECT * FROM (` + rest + `) r UNION ALL SELECT * FROM (` + later + `) l ORDER BY 1, 2` + limit
+		args = slices.Concat(restArgs, laterArgs, limitArgs)
 	}
 	return db.Rebind(query), args, nil
 }

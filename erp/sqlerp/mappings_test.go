@@ -3,6 +3,7 @@ package sqlerp_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/b2bridge/b2bridge/erp"
@@ -173,6 +174,57 @@ func TestOneOrderThroughTwoSKUsOfOneItem(t *testing.T) {
 		o, err := e.Order(ctx, "C1001", p.Order.ID)
 		if err != nil || len(o.Lines) != 2 || o.Lines[0].OrderedSKU != "BRG-00001-BOX12" || o.Lines[0].Qty != 12 || o.Lines[1].Factor != 1 {
 			t.Errorf("read back: %+v %v", o.Lines, err)
+		}
+	})
+}
+
+// Paging through mappings two at a time gives every mapping once, in order, across
+// storefronts and within one, with a filter and without.
+func TestMappingPagesCoverEveryMappingOnce(t *testing.T) {
+	dialects(t, func(t *testing.T, e *embedded.ERP) {
+		ctx := context.Background()
+		var puts []erp.Mapping
+		for _, sf := range []string{"", "north-shop", "south-shop"} {
+			for i := range 5 {
+				puts = append(puts, skuMapping(sf, fmt.Sprintf("PAGE-%d", i), "BRG-00002", 1))
+			}
+		}
+		if _, err := e.ChangeMappings(ctx, erp.MappingChange{Kind: erp.MappingSKUs, Puts: puts}); err != nil {
+			t.Fatal(err)
+		}
+		north := "north-shop"
+		for _, f := range []erp.MappingFilter{
+			{Kind: erp.MappingSKUs, Prefix: "PAGE-"},
+			{Kind: erp.MappingSKUs},
+			{Kind: erp.MappingSKUs, Storefront: &north},
+			{Kind: erp.MappingCustomers},
+		} {
+			all, err := e.Mappings(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var paged []erp.Mapping
+			for p := f; ; {
+				p.Limit = 2
+				page, err := e.Mappings(ctx, p)
+				if err != nil {
+					t.Fatal(err)
+				}
+				paged = append(paged, page...)
+				if len(page) < 2 || len(paged) > len(all) {
+					break
+				}
+				p.After = &page[1]
+			}
+			key := func(ms []erp.Mapping) (out []string) {
+				for _, m := range ms {
+					out = append(out, m.Storefront+"/"+m.Key)
+				}
+				return out
+			}
+			if fmt.Sprint(key(paged)) != fmt.Sprint(key(all)) {
+				t.Errorf("%+v: pages of 2 gave %v, all at once %v", f, key(paged), key(all))
+			}
 		}
 	})
 }
