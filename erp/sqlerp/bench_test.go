@@ -87,7 +87,8 @@ func processCPU(b *testing.B) time.Duration {
 
 // BenchmarkERPReads is what a cache miss asks of the embedded ERP: one SKU's stock, or
 // one account's prices of one SKU, on the read pool, a different SKU each time; an order
-// read back by its reference, as a replay or an outcome look-up does; and a 3-line quote.
+// read back by its reference, as a replay or an outcome look-up does; a 3-line quote; and
+// prices and a quote of ten SKUs.
 func BenchmarkERPReads(b *testing.B) {
 	e, err := embedded.Open(context.Background(), embeddedtest.Dir(b), embedded.Options{})
 	if err != nil {
@@ -131,6 +132,35 @@ func BenchmarkERPReads(b *testing.B) {
 		for i := 0; b.Loop(); i++ {
 			if p, err := e.PriceData(ctx, embedded.Account(1+i%50), []string{embedded.SKU(1 + i%900)}); err != nil || len(p.Items) != 1 {
 				b.Fatalf("%v %v", p, err)
+			}
+		}
+	})
+	// Ten SKUs, as a B2B cart or a product list page asks: past the first few, SQLite's
+	// planner once read every entry of the price list instead.
+	ten := func(i int) []string {
+		skus := make([]string, 10)
+		for k := range skus {
+			skus[k] = embedded.SKU(1 + (i+k*97)%900)
+		}
+		return skus
+	}
+	b.Run("prices10", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if p, err := e.PriceData(ctx, embedded.Account(1+i%50), ten(i)); err != nil || len(p.Items) != 10 {
+				b.Fatalf("%v %v", p, err)
+			}
+		}
+	})
+	b.Run("quote10", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			d := erp.OrderDraft{Account: embedded.Account(1 + i%50), CreditPolicy: erp.CreditHold}
+			for _, sku := range ten(i) {
+				d.Lines = append(d.Lines, erp.DraftLine{SKU: sku, Qty: 120}) // boxes of 6 with a minimum of 10 fit every SKU
+			}
+			if q, err := e.Quote(ctx, d); err != nil || len(q.Lines) != 10 {
+				b.Fatalf("%+v %v", q, err)
 			}
 		}
 	})
