@@ -51,7 +51,8 @@ for c in full64:64 full8:8; do
   f=${c%%:*}; n=${c#*:}; budget=$([ "$n" = 64 ] && echo 4500 || echo 2000)
   v=$(rate "$f"); t=$(field "$f" '/median p99\/p50/{print $3}')
   x=$(field "$f" '/median ratio bridge\/direct SQLite/{print $6}')
-  row "embedded orders/s, FULL, $n clients" "$v" ">= $budget" "$(verdict "$v" "$budget" '>=')${x:+, ${x}x the serial ceiling}"
+  g=$(field "$f" '/median orders per group commit/{print $6}')
+  row "embedded orders/s, FULL, $n clients" "$v" ">= $budget" "$(verdict "$v" "$budget" '>=')${x:+, ${x}x the serial ceiling}${g:+, $g per group commit}"
   row "embedded orders p99/p50, FULL, $n clients" "$t" "<= 3" "$(verdict "$t" 3 '<=')"
 done
 v=$(field reads100k '/cached availability: median/{print $4}')

@@ -7,7 +7,9 @@
 # The bridge's CPU time per order (user + system, from /proc) is the figure to compare
 # code changes by where fsync, not CPU, bounds the rate. The bridge logs at its default
 # level: each order's access log line gives its latency and its time in ERP calls, and
-# their difference is the bridge's own overhead.
+# their difference is the bridge's own overhead. Each round also gives, from /metrics, how
+# many orders one group commit carried on average (how much one fsync was shared) and its
+# mean COMMIT time.
 # SYNC=NORMAL runs both at synchronous=NORMAL instead. ITEMS=100000 ACCOUNTS=5000 seeds that
 # catalog and spreads the orders' lines over all of it and their buyers over every account
 # (the ceiling keeps its own fixed data set). LINES=10 books orders of that many lines (the
@@ -47,28 +49,41 @@ STOREFRONTS=$(python3 -c "import json,sys; print(';'.join(s['key'] + '=' + ','.j
 
 : >"$tmp/ratios"
 : >"$tmp/tails"
+: >"$tmp/groups"
+# groups: the group-commit counters so far: orders, groups, seconds in COMMIT.
+groups() {
+  curl -sf http://127.0.0.1:18184/metrics | awk '/^b2bridge_erp_order_group_size_sum /{o = $2}
+    /^b2bridge_erp_order_group_size_count /{g = $2} /^b2bridge_erp_order_group_commit_seconds_sum /{s = $2}
+    END{print o + 0, g + 0, s + 0}'
+}
 for r in $(seq "$ROUNDS"); do
   cpu0=$(awk '{print $14 + $15}' "/proc/$pid/stat") # the bridge's user+system clock ticks
+  read -r o0 g0 s0 < <(groups)
   STOREFRONTS=$STOREFRONTS RUN="e$r" ITEMS=$ITEMS taskset -c 1 wrk -t1 -c"$CLIENTS" -d"${DUR}s" --latency -s test/bench/orders.lua \
     http://127.0.0.1:18184 >"$tmp/wrk.$r"
   if grep -q Non-2xx "$tmp/wrk.$r"; then echo "non-2xx answers:" >&2; cat "$tmp/wrk.$r" >&2; exit 1; fi
   b=$(awk '/Requests\/sec/{printf "%d", $2}' "$tmp/wrk.$r")
   cpu=$(awk -v t0="$cpu0" -v t1="$(awk '{print $14 + $15}' "/proc/$pid/stat")" -v hz="$(getconf CLK_TCK)" \
     '/requests in/{printf "%d", (t1 - t0) / hz * 1e6 / $1}' "$tmp/wrk.$r")
+  read -r o1 g1 s1 < <(groups)
+  group=$(awk -v o=$((o1 - o0)) -v g=$((g1 - g0)) -v s="$(awk -v a="$s0" -v b="$s1" 'BEGIN{print b - a}')" \
+    'BEGIN{if (g > 0) printf "%.1f", o / g; else printf "0"; if (g > 0) printf " %.2f", s / g * 1000; else printf " 0"}')
   c=$(taskset -c 0 "$tmp/ceiling-sqlite" -w 1 -sync "$SYNC" -d "${DUR}s" | awk '{for(i=1;i<=NF;i++) if($i=="orders/s") printf "%d", $(i-1)}')
   tail=$(awk 'function us(v){ if (v ~ /us$/) return v+0; if (v ~ /ms$/) return v*1000; return v*1000000 }
     / 50%/{p50=us($2)} / 99%/{p99=us($2)} END{printf "%.2f", p99/p50}' "$tmp/wrk.$r")
   p=$(awk '/ 50%/{p50=$2} / 99%/{p99=$2} END{print "p50 " p50 ", p99 " p99}' "$tmp/wrk.$r")
-  echo "round $r: bridge $b orders/s ($p, p99/p50 $tail, $cpu us of bridge CPU per order), direct SQLite $SYNC $c orders/s, ratio $(awk -v b="$b" -v c="$c" 'BEGIN{printf "%.2f", b/c}')"
+  echo "round $r: bridge $b orders/s ($p, p99/p50 $tail, $cpu us of bridge CPU per order, ${group% *} orders per group commit, COMMIT ${group#* } ms), direct SQLite $SYNC $c orders/s, ratio $(awk -v b="$b" -v c="$c" 'BEGIN{printf "%.2f", b/c}')"
   echo "$b" >>"$tmp/rates"
   echo "$cpu" >>"$tmp/cpu"
   echo "$tail" >>"$tmp/tails"
+  echo "${group% *}" >>"$tmp/groups"
   awk -v b="$b" -v c="$c" 'BEGIN{printf "%.3f\n", b/c}' >>"$tmp/ratios"
 done
 median() { sort -n "$1" | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 echo "median bridge orders/s with $CLIENTS clients at $SYNC: $(median "$tmp/rates") (budget at FULL: 4500 with 64 clients, 2000 with 8)"
 echo "median p99/p50: $(median "$tmp/tails") (budget: at most 3)"
 echo "median bridge CPU per order: $(median "$tmp/cpu") us (user + system time of the bridge process)"
+echo "median orders per group commit: $(median "$tmp/groups") (with $CLIENTS clients)"
 echo "median ratio bridge/direct SQLite $SYNC: $(median "$tmp/ratios") (budget at NORMAL: at least 0.9)"
 python3 - "$tmp/serve.err" <<'PY'
 import json, sys
