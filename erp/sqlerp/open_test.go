@@ -2,6 +2,7 @@ package sqlerp_test
 
 import (
 	"context"
+	"database/sql"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -50,5 +51,28 @@ func TestSQLiteWriterKeepsSavepointJournalInMemory(t *testing.T) {
 	}
 	if store != 2 {
 		t.Errorf("temp_store = %d on the writer, want 2 (MEMORY)", store)
+	}
+}
+
+// The readers map the file; the writer, which copies every page it changes, does not.
+// A driver built without memory-mapped I/O answers 0 on the readers.
+func TestSQLiteReadersMapTheFile(t *testing.T) {
+	db, err := sqlerp.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "erp.db"), sqlerp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		pool *sql.DB
+		name string
+		want bool
+	}{{db.Reader(), "a reader", true}, {db.Writer(), "the writer", false}} {
+		var size int64
+		if err := c.pool.QueryRow(`PRAGMA mmap_size`).Scan(&size); err != nil {
+			t.Fatal(err)
+		}
+		if (size > 0) != c.want {
+			t.Errorf("mmap_size = %d on %s", size, c.name)
+		}
 	}
 }
