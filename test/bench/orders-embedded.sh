@@ -66,8 +66,8 @@ for r in $(seq "$ROUNDS"); do
   cpu=$(awk -v t0="$cpu0" -v t1="$(awk '{print $14 + $15}' "/proc/$pid/stat")" -v hz="$(getconf CLK_TCK)" \
     '/requests in/{printf "%d", (t1 - t0) / hz * 1e6 / $1}' "$tmp/wrk.$r")
   read -r o1 g1 s1 < <(groups)
-  group=$(awk -v o=$((o1 - o0)) -v g=$((g1 - g0)) -v s="$(awk -v a="$s0" -v b="$s1" 'BEGIN{print b - a}')" \
-    'BEGIN{if (g > 0) printf "%.1f", o / g; else printf "0"; if (g > 0) printf " %.2f", s / g * 1000; else printf " 0"}')
+  group=$(awk -v o=$((o1 - o0)) -v g=$((g1 - g0)) -v s0="$s0" -v s1="$s1" \
+    'BEGIN{if (g > 0) printf "%.1f %.2f", o / g, (s1 - s0) / g * 1000; else printf "0 0"}')
   c=$(taskset -c 0 "$tmp/ceiling-sqlite" -w 1 -sync "$SYNC" -d "${DUR}s" | awk '{for(i=1;i<=NF;i++) if($i=="orders/s") printf "%d", $(i-1)}')
   tail=$(awk 'function us(v){ if (v ~ /us$/) return v+0; if (v ~ /ms$/) return v*1000; return v*1000000 }
     / 50%/{p50=us($2)} / 99%/{p99=us($2)} END{printf "%.2f", p99/p50}' "$tmp/wrk.$r")
