@@ -133,6 +133,13 @@ func (g *groupCommit) run() {
 	defer close(g.done)
 	for range g.wake {
 		for {
+			// Let the request goroutines that are already runnable queue their orders
+			// before the group is cut. The order that wakes the writer hands it the core
+			// at once, ahead of the orders read in the same network poll, which would
+			// otherwise wait for the group after. Measured through the binary on one core
+			// (orders-embedded.sh, FULL): 8 clients 3.0 -> 4.7 orders per group, 64
+			// clients 14 -> 23.
+			runtime.Gosched()
 			g.mu.Lock()
 			n := min(len(g.queue), maxGroup)
 			group := make([]*pendingOrder, n)
