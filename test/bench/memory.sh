@@ -10,8 +10,8 @@
 # eviction (a cache at its bound): flat means within 10 %. File-backed RSS is the
 # binary's own pages, faulted in as the load reaches more of its code; SQLite's page
 # cache (2 MiB per connection, 9 connections) is anonymous memory outside the Go heap and
-# fills in the first minute (capped at 100 KiB a connection, a run started 8 MiB lower
-# and grew as much).
+# filled in the first minute before the readers mapped the file (capped at 100 KiB a
+# connection, a run started 8 MiB lower and grew as much).
 #   DUR=10m RATE=300 ITEMS=100000 ACCOUNTS=5000 CACHE_BYTES=4194304 test/bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
