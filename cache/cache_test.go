@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"errors"
+	"fmt"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -327,5 +329,58 @@ func TestEntriesCarryNoStoreTTL(t *testing.T) {
 		if ttl, ok := c.store.GetTTL(k); !ok || ttl != 0 {
 			t.Errorf("%s: in store %v with TTL %v, want stored without one", k, ok, ttl)
 		}
+	}
+}
+
+// A full cache's memory stays bounded however many keys pass through it: after 100 times
+// as many new keys as it holds (its admission policy stores a quarter to all of them, each
+// evicting another), the live heap has grown by less than the cache's own size. Go's map
+// tables grow under a churn of deletes (to about 1.6 times after hundreds of turnovers,
+// golang/go#70886), so the bound is no tighter. Anything kept per key loaded grows with
+// the keys and fails it.
+func TestMemoryStaysBoundedUnderChurn(t *testing.T) {
+	heap := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	const maxBytes, cost = 256 << 10, 200
+	empty := heap()
+	c, err := New[int](Options{MaxBytes: maxBytes, TTL: time.Minute, NegativeTTL: time.Minute}, func(int) int64 { return cost })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	load := func(_ context.Context, keys []string) (map[string]int, error) {
+		out := make(map[string]int, len(keys))
+		for i, k := range keys {
+			out[k] = i
+		}
+		return out, nil
+	}
+	held := maxBytes / (64 + len("k0000000") + cost)
+	next := 0
+	churn := func(turnovers int) {
+		keys := make([]string, 16)
+		for range turnovers * held / len(keys) {
+			for i := range keys {
+				keys[i] = fmt.Sprintf("k%07d", next)
+				next++
+			}
+			if _, err := c.GetMany(context.Background(), keys, load); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	churn(5)
+	full := heap()
+	churn(100)
+	if grown, own := heap()-full, full-empty; grown > own {
+		t.Errorf("100 times %d new keys grew the heap by %d bytes, more than the cache's own %d", held, grown, own)
+	}
+	if s := c.Stats(); s.Evictions < uint64(10*held) || s.CostBytes > maxBytes {
+		t.Errorf("%d evictions, %d bytes held: the cache did not turn over at its bound", s.Evictions, s.CostBytes)
 	}
 }
