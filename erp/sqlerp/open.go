@@ -30,12 +30,18 @@ type Options struct {
 	OnGroupCommit func(orders int, commit time.Duration)
 }
 
-// Default pool sizes.
+// Pool sizes, and how much of the file and of memory a SQLite reader uses.
 const (
 	DefaultWriteConns = 16
 	DefaultReadConns  = 16
 	sqliteReadConns   = 8       // readers do not block each other in WAL mode
 	sqliteReadMap     = 1 << 30 // bytes of the file a reader maps; past them it reads with pread
+	// sqliteReadCacheKiB bounds a reader's page cache. Mapped, a reader caches only the
+	// pages it reads from the WAL, and SQLite empties a reader's cache whenever a write
+	// came between two of its read transactions, so under orders a cache serves one
+	// transaction. At SQLite's 2 MiB each, the memory outside Go grew all through 10
+	// minutes of mixed load at 1,200 requests/s, by 11.5 MiB; at 64 KiB, by 2.1.
+	sqliteReadCacheKiB = 64
 )
 
 // Open connects to the ERP interface schema that dsn names: sqlite:PATH,
@@ -101,7 +107,8 @@ func openSQLite(path string, opts Options) (*DB, error) {
 	// pages of a read miss it. The writer does not: it copies every page it changes, and
 	// its orders ran no faster mapped. An I/O error on a mapped page ends the process
 	// (SIGBUS) where a pread would have failed the read.
-	read, err := sql.Open("sqlite", file+"&_query_only=1&_pragma=mmap_size("+strconv.Itoa(sqliteReadMap)+")")
+	read, err := sql.Open("sqlite", file+"&_query_only=1&_pragma=mmap_size("+strconv.Itoa(sqliteReadMap)+")"+
+		"&_pragma=cache_size(-"+strconv.Itoa(sqliteReadCacheKiB)+")")
 	if err != nil {
 		write.Close()
 		return nil, err

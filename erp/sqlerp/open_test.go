@@ -76,3 +76,26 @@ func TestSQLiteReadersMapTheFile(t *testing.T) {
 		}
 	}
 }
+
+// A reader's page cache is small (see sqliteReadCacheKiB); the writer's, which keeps the
+// pages orders change from one group to the next, is SQLite's 2 MiB.
+func TestSQLiteReadersKeepASmallPageCache(t *testing.T) {
+	db, err := sqlerp.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "erp.db"), sqlerp.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	for _, c := range []struct {
+		pool *sql.DB
+		name string
+		want int64 // negative: KiB
+	}{{db.Reader(), "a reader", -64}, {db.Writer(), "the writer", -2000}} {
+		var size int64
+		if err := c.pool.QueryRow(`PRAGMA cache_size`).Scan(&size); err != nil {
+			t.Fatal(err)
+		}
+		if size != c.want {
+			t.Errorf("cache_size = %d on %s, want %d", size, c.name, c.want)
+		}
+	}
+}
