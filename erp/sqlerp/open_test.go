@@ -54,48 +54,34 @@ func TestSQLiteWriterKeepsSavepointJournalInMemory(t *testing.T) {
 	}
 }
 
-// The readers map the file; the writer, which copies every page it changes, does not.
-// A driver built without memory-mapped I/O answers 0 on the readers.
-func TestSQLiteReadersMapTheFile(t *testing.T) {
+// The readers map the file and keep a small page cache (see sqliteReadCacheKiB); the
+// writer, which copies every page it changes and keeps them from one group to the next,
+// maps nothing and keeps SQLite's 2 MiB. A driver built without memory-mapped I/O answers
+// 0 for mmap_size on the readers.
+func TestSQLiteReadersMapTheFileAndKeepASmallPageCache(t *testing.T) {
 	db, err := sqlerp.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "erp.db"), sqlerp.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	for _, c := range []struct {
-		pool *sql.DB
-		name string
-		want bool
-	}{{db.Reader(), "a reader", true}, {db.Writer(), "the writer", false}} {
-		var size int64
+		pool      *sql.DB
+		name      string
+		mapped    bool
+		cacheSize int64 // negative: KiB
+	}{{db.Reader(), "a reader", true, -64}, {db.Writer(), "the writer", false, -2000}} {
+		var size, cacheSize int64
 		if err := c.pool.QueryRow(`PRAGMA mmap_size`).Scan(&size); err != nil {
 			t.Fatal(err)
 		}
-		if (size > 0) != c.want {
+		if (size > 0) != c.mapped {
 			t.Errorf("mmap_size = %d on %s", size, c.name)
 		}
-	}
-}
-
-// A reader's page cache is small (see sqliteReadCacheKiB); the writer's, which keeps the
-// pages orders change from one group to the next, is SQLite's 2 MiB.
-func TestSQLiteReadersKeepASmallPageCache(t *testing.T) {
-	db, err := sqlerp.Open(context.Background(), "sqlite:"+filepath.Join(t.TempDir(), "erp.db"), sqlerp.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	for _, c := range []struct {
-		pool *sql.DB
-		name string
-		want int64 // negative: KiB
-	}{{db.Reader(), "a reader", -64}, {db.Writer(), "the writer", -2000}} {
-		var size int64
-		if err := c.pool.QueryRow(`PRAGMA cache_size`).Scan(&size); err != nil {
+		if err := c.pool.QueryRow(`PRAGMA cache_size`).Scan(&cacheSize); err != nil {
 			t.Fatal(err)
 		}
-		if size != c.want {
-			t.Errorf("cache_size = %d on %s, want %d", size, c.name, c.want)
+		if cacheSize != c.cacheSize {
+			t.Errorf("cache_size = %d on %s, want %d", cacheSize, c.name, c.cacheSize)
 		}
 	}
 }
