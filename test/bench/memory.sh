@@ -9,10 +9,11 @@
 # part is split in two: what Go holds from the OS and has not released (heap, stacks,
 # runtime metadata) and the rest, outside Go, which is SQLite's memory through modernc's
 # allocator (page caches, prepared statements); an estimate, as Go counts some memory it
-# holds and has not touched, so it reads below zero while the bridge starts. The verdict compares the mean RSS of the
-# last minute with that of the minute after the first eviction (a cache at its bound):
-# flat means within 10 %. File-backed RSS is the binary's own pages, faulted in as the load
-# reaches more of its code, and the pages of the database the readers map.
+# holds and has not touched, so it reads below zero while the bridge starts. The verdict
+# compares the mean RSS of the last minute with that of the minute after the first
+# eviction (a cache at its bound): flat means within 10 %. File-backed RSS is the
+# binary's own pages, faulted in as the load reaches more of its code, and the pages of
+# the database the readers map.
 #   DUR=10m RATE=300 ITEMS=100000 ACCOUNTS=5000 CACHE_BYTES=4194304 test/bench/memory.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
