@@ -9,31 +9,6 @@ import (
 	"github.com/b2bridge/b2bridge/bridge"
 )
 
-type availabilityResponse struct {
-	Items []availabilityItem `json:"items"`
-}
-
-type availabilityItem struct {
-	SKU         string           `json:"sku"`
-	Error       bridge.Code      `json:"error,omitempty"`
-	Unit        string           `json:"unit,omitempty"`
-	Available   *int             `json:"available,omitempty"`
-	Warehouses  []warehouseStock `json:"warehouses,omitempty"`
-	NextReceipt *receipt         `json:"next_receipt,omitempty"`
-	Source      bridge.Source    `json:"source"`
-	AsOf        string           `json:"as_of"`
-}
-
-type warehouseStock struct {
-	Warehouse string `json:"warehouse"`
-	Available int    `json:"available"`
-}
-
-type receipt struct {
-	Date string `json:"date"`
-	Qty  int    `json:"qty"`
-}
-
 // GET /v1/availability?sku=A&sku=B[&warehouse=W]
 func (h handlers) availability(c *fiber.Ctx) error {
 	skus, err := skuParams(c, MaxSKUs)
@@ -44,26 +19,58 @@ func (h handlers) availability(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp := availabilityResponse{Items: make([]availabilityItem, len(items))}
+	buf := bodyPool.Get().(*[]byte)
+	*buf = appendAvailability((*buf)[:0], items)
+	return sendJSON(c, buf)
+}
+
+// appendAvailability appends the answer's JSON: {"items":[...]}, each item's fields in
+// the order of the OpenAPI document, empty ones left out.
+func appendAvailability(b []byte, items []bridge.StockItem) []byte {
+	b = append(b, `{"items":[`...)
 	for i, it := range items {
-		out := availabilityItem{SKU: it.SKU, Source: it.Source, AsOf: rfc3339(it.AsOf)}
-		if it.Stock == nil {
-			out.Error = bridge.CodeUnknownSKU
-			resp.Items[i] = out
-			continue
+		if i > 0 {
+			b = append(b, ',')
 		}
-		n := it.Available()
-		out.Unit, out.Available = it.Stock.Unit, &n
-		out.Warehouses = make([]warehouseStock, 0, len(it.Stock.Warehouses))
-		for _, w := range it.Stock.Warehouses {
-			out.Warehouses = append(out.Warehouses, warehouseStock(w))
+		b = append(b, `{"sku":`...)
+		b = appendJSONString(b, it.SKU)
+		if st := it.Stock; st == nil {
+			b = append(b, `,"error":`...)
+			b = appendJSONString(b, string(bridge.CodeUnknownSKU))
+		} else {
+			if st.Unit != "" {
+				b = append(b, `,"unit":`...)
+				b = appendJSONString(b, st.Unit)
+			}
+			b = append(b, `,"available":`...)
+			b = strconv.AppendInt(b, int64(it.Available()), 10)
+			for j, w := range st.Warehouses {
+				if j == 0 {
+					b = append(b, `,"warehouses":[`...)
+				} else {
+					b = append(b, ',')
+				}
+				b = append(b, `{"warehouse":`...)
+				b = appendJSONString(b, w.Warehouse)
+				b = append(b, `,"available":`...)
+				b = strconv.AppendInt(b, int64(w.Available), 10)
+				b = append(b, '}')
+			}
+			if len(st.Warehouses) > 0 {
+				b = append(b, ']')
+			}
+			if r := st.NextReceipt; r != nil {
+				b = append(b, `,"next_receipt":{"date":"`...)
+				b = r.Date.AppendFormat(b, time.DateOnly)
+				b = append(b, `","qty":`...)
+				b = strconv.AppendInt(b, int64(r.Qty), 10)
+				b = append(b, '}')
+			}
 		}
-		if r := it.Stock.NextReceipt; r != nil {
-			out.NextReceipt = &receipt{Date: r.Date.Format(time.DateOnly), Qty: r.Qty}
-		}
-		resp.Items[i] = out
+		b = appendFreshness(b, it.Freshness)
+		b = append(b, '}')
 	}
-	return c.JSON(resp)
+	return append(b, "]}"...)
 }
 
 // skuParams reads the repeated sku query parameter: 1 to max values, none empty.

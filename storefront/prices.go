@@ -9,27 +9,6 @@ import (
 	"github.com/b2bridge/b2bridge/bridge"
 )
 
-type pricesResponse struct {
-	Account  string        `json:"account"`
-	Customer string        `json:"customer,omitempty"`
-	Currency string        `json:"currency"`
-	Lines    []priceLine   `json:"lines"`
-	Source   bridge.Source `json:"source"`
-	AsOf     string        `json:"as_of"`
-}
-
-type priceLine struct {
-	SKU        string      `json:"sku"`
-	Qty        int         `json:"qty"`
-	Error      bridge.Code `json:"error,omitempty"`
-	UnitPrice  string      `json:"unit_price,omitempty"`
-	ListPrice  *string     `json:"list_price,omitempty"`
-	Agreement  string      `json:"agreement,omitempty"`
-	PriceList  string      `json:"price_list,omitempty"`
-	BreakQty   int         `json:"break_qty,omitempty"`
-	ValidUntil string      `json:"valid_until,omitempty"`
-}
-
 // GET /v1/accounts/:account/prices?sku=A&qty=10&sku=B&qty=1 (qty defaults to 1 when
 // no qty is given at all; otherwise one per sku).
 func (h handlers) prices(c *fiber.Ctx) error {
@@ -56,21 +35,63 @@ func (h handlers) prices(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	resp := pricesResponse{Account: prices.Account, Customer: prices.Customer, Currency: prices.Currency, Source: prices.Source,
-		AsOf: rfc3339(prices.AsOf), Lines: make([]priceLine, len(prices.Lines))}
-	for i, l := range prices.Lines {
-		out := priceLine{SKU: l.SKU, Qty: l.Qty, Error: l.Problem}
-		if l.Problem == "" {
-			out.UnitPrice, out.Agreement, out.PriceList, out.BreakQty = l.UnitPrice.String(), l.Agreement, l.PriceList, l.BreakQty
-			if l.ListPrice != nil {
-				s := l.ListPrice.String()
-				out.ListPrice = &s
-			}
-			if l.ValidUntil != nil {
-				out.ValidUntil = l.ValidUntil.Format(time.DateOnly)
+	buf := bodyPool.Get().(*[]byte)
+	*buf = appendPrices((*buf)[:0], prices)
+	return sendJSON(c, buf)
+}
+
+// appendPrices appends the answer's JSON, its fields in the order of the OpenAPI
+// document, empty ones left out.
+func appendPrices(b []byte, p bridge.Prices) []byte {
+	b = append(b, `{"account":`...)
+	b = appendJSONString(b, p.Account)
+	if p.Customer != "" {
+		b = append(b, `,"customer":`...)
+		b = appendJSONString(b, p.Customer)
+	}
+	b = append(b, `,"currency":`...)
+	b = appendJSONString(b, p.Currency)
+	b = append(b, `,"lines":[`...)
+	for i, l := range p.Lines {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"sku":`...)
+		b = appendJSONString(b, l.SKU)
+		b = append(b, `,"qty":`...)
+		b = strconv.AppendInt(b, int64(l.Qty), 10)
+		if l.Problem != "" {
+			b = append(b, `,"error":`...)
+			b = appendJSONString(b, string(l.Problem))
+			b = append(b, '}')
+			continue
+		}
+		b = append(b, `,"unit_price":"`...)
+		b, _ = l.UnitPrice.AppendText(b) // a decimal's text never fails
+		b = append(b, '"')
+		if l.ListPrice != nil {
+			b = append(b, `,"list_price":"`...)
+			b, _ = l.ListPrice.AppendText(b)
+			b = append(b, '"')
+		}
+		for _, f := range [...]struct{ k, v string }{{`,"agreement":`, l.Agreement}, {`,"price_list":`, l.PriceList}} {
+			if f.v != "" {
+				b = append(b, f.k...)
+				b = appendJSONString(b, f.v)
 			}
 		}
-		resp.Lines[i] = out
+		if l.BreakQty != 0 {
+			b = append(b, `,"break_qty":`...)
+			b = strconv.AppendInt(b, int64(l.BreakQty), 10)
+		}
+		if l.ValidUntil != nil {
+			b = append(b, `,"valid_until":"`...)
+			b = l.ValidUntil.AppendFormat(b, time.DateOnly)
+			b = append(b, '"')
+		}
+		b = append(b, '}')
 	}
-	return c.JSON(resp)
+	b = append(b, ']')
+	b = appendFreshness(b, p.Freshness)
+	return append(b, '}')
 }
