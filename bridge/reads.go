@@ -101,22 +101,24 @@ func (s *Service) Availability(ctx context.Context, p *Principal, skus []string,
 			out[i] = StockItem{SKU: sku, Freshness: s.unmapped()}
 			continue
 		}
-		r := results[0]
+		r := &results[0]
 		results = results[1:]
 		out[i] = StockItem{SKU: sku, Freshness: freshness(r.Source, r.AsOf)}
 		if !r.Found {
 			continue
 		}
-		st := ref.stock(r.Value)
+		// The item points into results, this call's own slice: no allocation per item.
+		all := ref.stock(r.Value)
+		r.Value = all
 		if warehouse != "" {
-			st.Warehouses = nil
-			for _, w := range ref.stock(r.Value).Warehouses {
+			r.Value.Warehouses = nil
+			for _, w := range all.Warehouses {
 				if w.Warehouse == warehouse {
-					st.Warehouses = append(st.Warehouses, w)
+					r.Value.Warehouses = append(r.Value.Warehouses, w)
 				}
 			}
 		}
-		out[i].Stock = &st
+		out[i].Stock = &r.Value
 	}
 	return out, nil
 }
