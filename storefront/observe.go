@@ -110,7 +110,7 @@ var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b 
 // cost about 2 µs of a 28 µs cached read over HTTP.
 func appendAccessLine(b []byte, at time.Time, r Request) []byte {
 	b = append(b, `{"time":"`...)
-	b = at.AppendFormat(b, time.RFC3339Nano)
+	b = appendLogTime(b, at)
 	b = append(b, `","level":"INFO","msg":"request","request_id":`...)
 	b = appendJSONString(b, r.ID)
 	b = append(b, `,"method":`...)
@@ -133,6 +133,41 @@ func appendAccessLine(b []byte, at time.Time, r Request) []byte {
 		b = strconv.AppendInt(b, r.ERP.Microseconds(), 10)
 	}
 	return append(b, "}\n"...)
+}
+
+// logSecond is the part of an access log time that a second's lines share.
+type logSecond struct {
+	unix        int64
+	loc         *time.Location
+	clock, zone []byte // 2006-01-02T15:04:05 and Z07:00
+}
+
+var lastLogSecond atomic.Pointer[logSecond]
+
+// appendLogTime appends t as time.RFC3339Nano does, formatting its date, clock and zone
+// once a second: formatting all of it on every line was 4% of a cached read in process.
+func appendLogTime(b []byte, t time.Time) []byte {
+	sec := t.Unix()
+	p := lastLogSecond.Load()
+	if p == nil || p.unix != sec || p.loc != t.Location() {
+		p = &logSecond{unix: sec, loc: t.Location(), clock: t.AppendFormat(nil, "2006-01-02T15:04:05"), zone: t.AppendFormat(nil, "Z07:00")}
+		lastLogSecond.Store(p)
+	}
+	b = append(b, p.clock...)
+	if ns := t.Nanosecond(); ns != 0 { // nine digits, trailing zeros dropped
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := 10
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, p.zone...)
 }
 
 // appendJSONString appends s as a JSON string: as it is when it holds only printable

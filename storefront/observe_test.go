@@ -50,3 +50,19 @@ func TestAccessLineIsWhatSlogWouldWrite(t *testing.T) {
 		}
 	}
 }
+
+// The access log's time is what time.RFC3339Nano writes, whatever the zone and the
+// nanoseconds, from one call to the next within a second and across seconds.
+func TestLogTimeIsRFC3339Nano(t *testing.T) {
+	base := time.Date(2026, 12, 5, 23, 59, 59, 0, time.UTC)
+	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("IST", 5*3600+1800), time.FixedZone("BRT", -3*3600)}
+	for i, ns := range []int{0, 1, 10, 120_000_000, 123_456_789, 999_999_999, 500_000_000, 0, 7} {
+		for _, z := range zones {
+			at := base.Add(time.Duration(i/3) * time.Second).Add(time.Duration(ns)).In(z)
+			got, want := string(appendLogTime(nil, at)), at.Format(time.RFC3339Nano)
+			if got != want {
+				t.Errorf("%v: got %s, want %s", at, got, want)
+			}
+		}
+	}
+}
