@@ -238,7 +238,9 @@ func requestID(c *fiber.Ctx) string {
 	return id
 }
 
-var xRequestID = []byte(fiber.HeaderXRequestID)
+// xRequestID is the header's key as fasthttp normalises it: SetCanonical stores the key
+// as given, and Peek (GetRespHeader) looks up the normalised form.
+var xRequestID = []byte("X-Request-Id")
 
 // Request ids are this process's random prefix and a count: unique across processes as
 // long as the prefixes are, and a tenth the cost of a random UUID per request.

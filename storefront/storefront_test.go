@@ -48,7 +48,7 @@ func newAppLimited(t testing.TB, e erp.ERP, limits storefront.RateLimits) *fiber
 }
 
 // newAppWith returns the app over e with these options; its access log is written, as in
-// production, but to where the test does not see it.
+// production, to o.AccessLog or else to where the test does not see it.
 func newAppWith(t testing.TB, e erp.ERP, o storefront.Options) *fiber.App {
 	t.Helper()
 	svc, err := bridge.New(e, bridge.DefaultConfig, nil)
@@ -62,7 +62,9 @@ func newAppWith(t testing.TB, e erp.ERP, o storefront.Options) *fiber.App {
 		t.Fatal(err)
 	}
 	o.Log = slog.New(slog.NewJSONHandler(io.Discard, nil))
-	o.AccessLog = io.Discard
+	if o.AccessLog == nil {
+		o.AccessLog = io.Discard
+	}
 	return storefront.New(svc, o)
 }
 
