@@ -108,11 +108,11 @@ func (s *Service) Availability(ctx context.Context, p *Principal, skus []string,
 			continue
 		}
 		// The item points into results, this call's own slice: no allocation per item.
-		all := ref.stock(r.Value)
-		r.Value = all
+		r.Value = ref.stock(r.Value)
 		if warehouse != "" {
+			all := r.Value.Warehouses
 			r.Value.Warehouses = nil
-			for _, w := range all.Warehouses {
+			for _, w := range all {
 				if w.Warehouse == warehouse {
 					r.Value.Warehouses = append(r.Value.Warehouses, w)
 				}

@@ -243,7 +243,7 @@ func requestID(c *fiber.Ctx) string {
 var xRequestID = []byte("X-Request-Id")
 
 // Request ids are this process's random prefix and a count: unique across processes as
-// long as the prefixes are, and a tenth the cost of a random UUID per request.
+// long as the prefixes are. A random UUID per request measured 2% of a cached read.
 var (
 	requestIDPrefix = func() string {
 		var b [8]byte
