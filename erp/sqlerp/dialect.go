@@ -39,9 +39,10 @@ type Dialect struct {
 	// OrderTx runs f in a transaction of pool and commits it; a failed COMMIT is a
 	// *commitError. Nil for SQLite, whose orders are booked by a group commit.
 	OrderTx func(ctx context.Context, pool *sql.DB, f func(Runner) error) error
-	// InsertID runs an INSERT (rebound) and returns the id the database gave the row:
+	// InsertID turns an INSERT (rebound) into the statement that also returns the id
+	// the database gives the row, and reads that id from the statement's result:
 	// RETURNING where the database has it, RETURNING INTO an out parameter on Oracle.
-	InsertID func(ctx context.Context, r Runner, insert string, args ...any) (int64, error)
+	InsertID func(insert string, args []any) (statement, func(results) (int64, error))
 	// Money encodes an amount as the schema's money column takes it.
 	Money func(d decimal.Decimal) (any, error)
 	// Time encodes a timestamp for a timestamp column.
@@ -120,10 +121,12 @@ var SQLite = Dialect{
 
 // insertReturning is InsertID for databases with INSERT ... RETURNING (SQLite ≥ 3.35,
 // PostgreSQL).
-func insertReturning(ctx context.Context, r Runner, insert string, args ...any) (int64, error) {
-	var id int64
-	err := scanRow(ctx, r, insert+" RETURNING id", args, &id)
-	return id, err
+func insertReturning(insert string, args []any) (statement, func(results) (int64, error)) {
+	return statement{insert + " RETURNING id", args}, func(res results) (int64, error) {
+		var id int64
+		rs, err := res.query()
+		return id, scanFirst(rs, err, &id)
+	}
 }
 
 // wholeScript is Statements for drivers that run a whole script in one Exec.

@@ -87,10 +87,6 @@ func (r driverRunner) exec(ctx context.Context, query string, args ...any) (int6
 	return res.RowsAffected()
 }
 
-func (r driverRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
-	return execEach(ctx, r, stmts)
-}
-
 // namedValues converts arguments as database/sql does for a driver without a
 // NamedValueChecker: driver.DefaultParameterConverter.
 func namedValues(args []any) ([]driver.NamedValue, error) {

@@ -101,7 +101,7 @@ func (db *DB) TouchKeys(ctx context.Context, used map[string]time.Time) error {
 		return nil
 	}
 	return sqlTx(ctx, db.write, func(tx Runner) error {
-		_, err := tx.execBatch(ctx, stmts...)
+		_, err := execAll(ctx, tx, stmts...)
 		return err
 	})
 }

@@ -514,7 +514,7 @@ func (db *DB) writeMappings(ctx context.Context, tx Runner, c erp.MappingChange,
 		stmts = append(stmts, statement{db.Rebind(`INSERT INTO mapping_audit
 			(changed_at, actor, source, kind, storefront, mapping_key, before_value, after_value) VALUES ` + strings.Join(values, ", ")), args})
 	}
-	if _, err := tx.execBatch(ctx, stmts...); err != nil {
+	if _, err := execAll(ctx, tx, stmts...); err != nil {
 		return fmt.Errorf("write %s mappings: %w", c.Kind, err)
 	}
 	return nil

@@ -1,7 +1,6 @@
 package sqlerp
 
 import (
-	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -27,11 +26,13 @@ var Oracle = Dialect{
 	Statements:  slashSeparated,
 	Placeholder: func(n int) string { return ":" + strconv.Itoa(n) },
 	OrderTx:     sqlTx,
-	InsertID: func(ctx context.Context, r Runner, insert string, args ...any) (int64, error) {
-		var id int64
-		args = append(args[:len(args):len(args)], sql.Out{Dest: &id}) // never into the caller's array
-		_, err := r.exec(ctx, insert+" RETURNING id INTO :"+strconv.Itoa(len(args)), args...)
-		return id, err
+	InsertID: func(insert string, args []any) (statement, func(results) (int64, error)) {
+		id := new(int64)
+		args = append(args[:len(args):len(args)], sql.Out{Dest: id}) // never into the caller's array
+		return statement{insert + " RETURNING id INTO :" + strconv.Itoa(len(args)), args}, func(res results) (int64, error) {
+			_, err := res.exec()
+			return *id, err
+		}
 	},
 	Money: func(d decimal.Decimal) (any, error) {
 		if d.Scale() > moneyScale {

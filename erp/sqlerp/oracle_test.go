@@ -973,7 +973,7 @@ func TestOracleInsertIDReturningInto(t *testing.T) {
 			ctx := context.Background()
 			var id int64
 			if err := sqlerp.Oracle.OrderTx(ctx, pool, func(tx sqlerp.Runner) (err error) {
-				id, err = sqlerp.Oracle.InsertID(ctx, tx, c.insert, c.args...)
+				id, err = sqlerp.InsertID(ctx, tx, sqlerp.Oracle, c.insert, c.args...)
 				return err
 			}); err != nil {
 				t.Fatal(err)

@@ -78,11 +78,15 @@ func (db *DB) book(ctx context.Context, tx Runner, draft erp.OrderDraft) (erp.Or
 	if draft.RequestedDeliveryDate != nil {
 		rdd = db.dialect.Date(*draft.RequestedDeliveryDate)
 	}
-	id, err := db.dialect.InsertID(ctx, tx, db.Rebind(`
+	// The account read goes with it, in one round trip where the database pipelines.
+	header, readID := db.dialect.InsertID(db.Rebind(`
 		INSERT INTO orders (account_id, external_ref, request_hash, status, currency, po_number, requested_delivery_date, created_at)
 		VALUES (?, ?, ?, ?, 'XXX', ?, ?, ?)`),
-		draft.Account, draft.ExternalRef, draft.RequestHash, erp.StatusReceived, nullString(draft.PONumber), rdd,
-		db.dialect.Time(now))
+		[]any{draft.Account, draft.ExternalRef, draft.RequestHash, erp.StatusReceived, nullString(draft.PONumber), rdd,
+			db.dialect.Time(now)})
+	first := send(ctx, tx, header, db.orderAccountQuery(draft.Account, draft.ShipTo))
+	defer first.close()
+	id, err := readID(first)
 	if db.dialect.IsUniqueViolation(err) {
 		return o, errAlreadyPlaced
 	}
@@ -92,7 +96,7 @@ func (db *DB) book(ctx context.Context, tx Runner, draft erp.OrderDraft) (erp.Or
 	o.ID = fmt.Sprint(id)
 
 	// 2–3. Price from the rows of this transaction; lock and allocate stock.
-	p, err := db.planOrder(ctx, tx, draft, true)
+	p, err := db.planOrder(ctx, tx, first, draft, true)
 	if err != nil {
 		return o, err
 	}
@@ -113,7 +117,7 @@ func (db *DB) book(ctx context.Context, tx Runner, draft erp.OrderDraft) (erp.Or
 	o.Status, o.Number = erp.StatusOpen, fmt.Sprintf("SO-%08d", id)
 	o.Currency, o.Total, o.ShipTo = p.account.currency, p.total, p.shipTo
 	reserve, reserveRows := db.reserve(p)
-	n, err := tx.execBatch(ctx,
+	n, err := execAll(ctx, tx,
 		reserve,
 		statement{db.Rebind(`UPDATE accounts SET exposure = exposure + ?
 			WHERE id = ? AND credit_hold = 0 AND exposure + ? <= credit_limit`), []any{amount, draft.Account, amount}},
@@ -214,7 +218,8 @@ func (db *DB) Quote(ctx context.Context, draft erp.OrderDraft) (erp.Quote, error
 		return erp.Quote{}, fmt.Errorf("begin quote: %w", err)
 	}
 	defer tx.Rollback()
-	p, err := db.planOrder(ctx, db.readTx(tx), draft, false)
+	r := db.readTx(tx)
+	p, err := db.planOrder(ctx, r, send(ctx, r, db.orderAccountQuery(draft.Account, draft.ShipTo)), draft, false)
 	if err != nil {
 		return erp.Quote{}, err
 	}

@@ -41,11 +41,18 @@ type planLine struct {
 	problem   erp.Reason
 }
 
-// planOrder prices and allocates draft reading through q. With lock, the candidate stock
-// rows are locked (where the dialect locks rows) in one global order: (item, warehouse).
-func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, lock bool) (*plan, error) {
+// planOrder prices and allocates draft reading through q. Its first result is read from
+// account, orderAccountQuery's for draft sent on q (an order sends it with its header),
+// which it closes; the pricing and the stock then go in one round trip where q
+// pipelines. With lock, the candidate stock rows are locked (where the dialect locks
+// rows) in one global order: (item, warehouse).
+func (db *DB) planOrder(ctx context.Context, q Runner, account results, draft erp.OrderDraft, lock bool) (*plan, error) {
 	p := &plan{}
-	a, warehouses, err := db.readOrderAccount(ctx, q, draft.Account, draft.ShipTo)
+	rs, err := account.query()
+	a, warehouses, err := scanOrderAccount(draft.Account, rs, err)
+	if err == nil {
+		err = account.close()
+	}
 	if errors.Is(err, erp.ErrNotFound) {
 		p.refused = erp.ReasonUnknownAccount
 		return p, nil
@@ -78,7 +85,14 @@ func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, loc
 		p.lines = append(p.lines, planLine{line: i + 1, sku: l.SKU, Ordered: l.Ordered, qty: l.Qty})
 		skus = append(skus, l.SKU)
 	}
-	priced, err := db.readPricing(ctx, q, a, skus)
+	p.total = decimal.Zero.Pad(p.exponent)
+	if len(skus) == 0 {
+		return p, nil
+	}
+	reads := send(ctx, q, db.pricingQuery(a, skus), db.stockQuery(skus, p.warehouses, lock))
+	defer reads.close()
+	rs, err = reads.query()
+	priced, err := scanPricing(a, len(skus), rs, err)
 	if err != nil {
 		return nil, err
 	}
@@ -119,10 +133,10 @@ func (db *DB) planOrder(ctx context.Context, q Runner, draft erp.OrderDraft, loc
 			}
 		}
 	}
-	if err := db.allocate(ctx, q, p, lock); err != nil {
+	rs, err = reads.query()
+	if err := p.allocate(rs, err); err != nil {
 		return nil, err
 	}
-	p.total = decimal.Zero.Pad(p.exponent)
 	for _, l := range p.lines {
 		if l.problem == "" {
 			if p.total, err = p.total.AddExact(l.total, p.exponent); err != nil { // Add would round past 19 digits
@@ -147,28 +161,26 @@ func (p *plan) refuse(l *planLine, r erp.Reason, detail string, price *decimal.D
 	p.problems = append(p.problems, lp)
 }
 
-// allocate picks, per priced line, the first warehouse of the region that can fill the
-// whole line (no splitting), reading (and with lock, locking) every candidate stock row
-// sorted by (item, warehouse).
-func (db *DB) allocate(ctx context.Context, q Runner, p *plan, lock bool) error {
-	var ids []any
-	for _, l := range p.lines {
-		if l.itemID != 0 {
-			ids = append(ids, l.itemID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil
-	}
-	args := appendIn(appendIn(nil, ids), p.warehouses)
+// stockQuery reads the stock of these SKUs' items (at least one) in these warehouses,
+// sorted by (item, warehouse), with lock locking each row (where the dialect does). The
+// items are read by SKU, in a subquery whose rows are not locked, so that the read goes
+// with the pricing in one round trip.
+func (db *DB) stockQuery(skus, warehouses []string, lock bool) statement {
 	suffix := ""
 	if lock {
 		suffix = db.dialect.ForUpdate
 	}
-	rows, err := q.query(ctx, db.Rebind(`
+	return statement{db.Rebind(`
 		SELECT item_id, warehouse, on_hand - reserved FROM stock
-		 WHERE item_id IN (`+inList(len(ids))+`) AND warehouse IN (`+inList(len(p.warehouses))+`)
-		 ORDER BY item_id, warehouse`+suffix), args...)
+		 WHERE item_id IN (SELECT id FROM items WHERE sku IN (` + inList(len(skus)) + `))
+		   AND warehouse IN (` + inList(len(warehouses)) + `)
+		 ORDER BY item_id, warehouse` + suffix), appendIn(appendIn(nil, skus), warehouses)}
+}
+
+// allocate picks, per priced line, the first warehouse of the region that can fill the
+// whole line (no splitting), from rows, stockQuery's, or returns err, the error of
+// running it.
+func (p *plan) allocate(rows rows, err error) error {
 	if err != nil {
 		return fmt.Errorf("read stock for order: %w", err)
 	}

@@ -51,7 +51,7 @@ func decimalText(d decimal.Decimal) (any, error) {
 
 // pgxOrderTx is Dialect.OrderTx on pgx's own connection, borrowed from the database/sql
 // pool, so that the order's statements can share round trips: its BEGIN travels with its
-// first statement, and execBatch pipelines its writes. That, not the driver, is what
+// first statement, and statements sent together share one (send). That, not the driver, is what
 // measured faster through the binary (test/bench/orders-pg.sh; BenchmarkRoundTripsPostgres
 // for the round trips alone).
 func pgxOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
@@ -87,67 +87,88 @@ type pgxRunner struct {
 	tx   pgx.Tx // nil until the first statement is sent
 }
 
-// send sends stmts in one round trip, led by the transaction's BEGIN if it has not
-// begun, and returns their results, the BEGIN's already read.
-func (r *pgxRunner) send(ctx context.Context, stmts ...statement) (pgx.BatchResults, error) {
+// pipeline sends stmts in one round trip, led by the transaction's BEGIN if it has not
+// begun.
+func (r *pgxRunner) pipeline(ctx context.Context, stmts ...statement) results {
 	b := &pgx.Batch{}
-	if r.tx == nil {
+	begin := r.tx == nil
+	if begin {
 		b.BeginTx(pgx.TxOptions{})
 	}
 	for _, s := range stmts {
 		b.Queue(s.query, s.args...)
 	}
-	if r.tx != nil {
-		return r.tx.SendBatch(ctx, b), nil
+	if !begin {
+		return &pgxResults{res: r.tx.SendBatch(ctx, b)}
 	}
 	res := r.conn.SendBatch(ctx, b)
 	r.tx = res.Tx()
-	// BEGIN's result is read first, but in a pipeline it carries any failure to send or
-	// prepare the batch too: no "begin" prefix, the caller names the statement.
-	if _, err := res.Exec(); err != nil {
-		res.Close()
+	return &pgxResults{res: res, begin: true}
+}
+
+// pgxResults reads a pipeline's results.
+type pgxResults struct {
+	res   pgx.BatchResults
+	begin bool // BEGIN's result is still to be read
+}
+
+// skipBegin reads BEGIN's result. In a pipeline it carries any failure to send or
+// prepare the batch too: no "begin" prefix, the caller names the statement.
+func (p *pgxResults) skipBegin() error {
+	if !p.begin {
+		return nil
+	}
+	p.begin = false
+	_, err := p.res.Exec()
+	return err
+}
+
+func (p *pgxResults) query() (rows, error) {
+	if err := p.skipBegin(); err != nil {
 		return nil, err
 	}
-	return res, nil
+	rs, err := p.res.Query()
+	if err != nil {
+		rs.Close()
+		return nil, err
+	}
+	return pgxBatchRows{rs}, nil
+}
+
+func (p *pgxResults) exec() (int64, error) {
+	if err := p.skipBegin(); err != nil {
+		return 0, err
+	}
+	tag, err := p.res.Exec()
+	return tag.RowsAffected(), err
+}
+
+func (p *pgxResults) close() error { return p.res.Close() }
+
+// pgxBatchRows are pgx's rows of one statement of a pipeline.
+type pgxBatchRows struct{ pgx.Rows }
+
+func (r pgxBatchRows) Close() error {
+	r.Rows.Close()
+	return r.Rows.Err()
 }
 
 func (r *pgxRunner) query(ctx context.Context, query string, args ...any) (rows, error) {
-	res, err := r.send(ctx, statement{query, args})
+	res := r.pipeline(ctx, statement{query, args}).(*pgxResults)
+	rs, err := res.query()
 	if err != nil {
+		res.close()
 		return nil, err
 	}
-	rs, err := res.Query()
-	if err != nil {
-		res.Close()
-		return nil, err
-	}
-	return &pgxRows{Rows: rs, res: res}, nil
+	return &pgxRows{Rows: rs.(pgxBatchRows).Rows, res: res.res}, nil
 }
 
 func (r *pgxRunner) exec(ctx context.Context, query string, args ...any) (int64, error) {
-	n, err := r.execBatch(ctx, statement{query, args})
+	n, err := execAll(ctx, r, statement{query, args})
 	if err != nil {
 		return 0, err
 	}
 	return n[0], nil
-}
-
-// execBatch pipelines the statements: one round trip for all of them.
-func (r *pgxRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
-	res, err := r.send(ctx, stmts...)
-	if err != nil {
-		return nil, err
-	}
-	n := make([]int64, len(stmts))
-	for i := range stmts {
-		tag, err := res.Exec()
-		if err != nil {
-			res.Close()
-			return nil, fmt.Errorf("%.40s: %w", stmts[i].query, err)
-		}
-		n[i] = tag.RowsAffected()
-	}
-	return n, res.Close()
 }
 
 // pgxRows gives the rows of a one-query batch the shape of database/sql's: the last

@@ -109,17 +109,22 @@ func (db *DB) readAccount(ctx context.Context, q Runner, id string) (account, er
 	return a, r.finish()
 }
 
-// readOrderAccount reads the account and, in the same statement, the warehouses of its
+// orderAccountQuery reads the account and, in the same statement, the warehouses of its
 // ship-to's region in priority order: of shipTo, or of the account's default ship-to
-// when shipTo is empty; none when the account has no such ship-to.
-func (db *DB) readOrderAccount(ctx context.Context, q Runner, id, shipTo string) (account, []string, error) {
-	a := account{id: id}
-	rs, err := q.query(ctx, db.Rebind(`
-		SELECT `+accountColumns+`, rw.warehouse
+// when shipTo is empty; none when the account has no such ship-to (scanOrderAccount).
+func (db *DB) orderAccountQuery(id, shipTo string) statement {
+	return statement{db.Rebind(`
+		SELECT ` + accountColumns + `, rw.warehouse
 		  FROM accounts a
 		  LEFT JOIN ship_tos s ON s.account_id = a.id AND s.id = COALESCE(?, a.default_ship_to)
 		  LEFT JOIN region_warehouses rw ON rw.region = s.region
-		 WHERE a.id = ? ORDER BY rw.priority`), nullString(shipTo), id)
+		 WHERE a.id = ? ORDER BY rw.priority`), []any{nullString(shipTo), id}}
+}
+
+// scanOrderAccount reads account id and its warehouses from rs, orderAccountQuery's
+// rows, or returns err, the error of running it.
+func scanOrderAccount(id string, rs rows, err error) (account, []string, error) {
+	a := account{id: id}
 	if err != nil {
 		return a, nil, fmt.Errorf("read account %s: %w", id, err)
 	}
@@ -165,9 +170,13 @@ func (db *DB) PriceData(ctx context.Context, id string, skus []string) (erp.Pric
 	if err != nil {
 		return erp.PriceData{}, err
 	}
-	priced, err := db.readPricing(ctx, db.reads, a, skus)
-	if err != nil {
-		return erp.PriceData{}, err
+	var priced map[string]*pricedItem
+	if len(skus) > 0 {
+		p := db.pricingQuery(a, skus)
+		rs, err := db.reads.query(ctx, p.query, p.args...)
+		if priced, err = scanPricing(a, len(skus), rs, err); err != nil {
+			return erp.PriceData{}, err
+		}
 	}
 	items := make(map[string]erp.ItemPricing, len(priced))
 	for sku, p := range priced {
@@ -182,7 +191,14 @@ type pricedItem struct {
 	erp.ItemPricing
 }
 
-// pricingQuery is readPricing's statement.
+// pricingQuery reads, in one statement, the items with these SKUs (at least one) and
+// every list price, group price-list tier and agreement tier in the account's currency
+// that may price them (scanPricing). Validity windows are left to contracts, which owns
+// those rules. Each tier is read from the group's price list or the account's
+// agreement, then the items by SKU, then the entry of that list and item. CROSS JOIN
+// fixes that order in SQLite, whose planner has no statistics: left free, it started from
+// the items and visited every price list and agreement naming them, and from four SKUs on
+// it read every entry of the price list.
 func (db *DB) pricingQuery(a account, skus []string) statement {
 	in := inList(len(skus))
 	args := []any{a.currency}
@@ -207,24 +223,14 @@ func (db *DB) pricingQuery(a account, skus []string) statement {
 		   AND ag.account_id = ? AND ag.currency = ? AND i.sku IN (` + in + `)`), args}
 }
 
-// readPricing reads, in one statement, the items with these SKUs and every list price,
-// group price-list tier and agreement tier in the account's currency that may price them.
-// Validity windows are left to contracts, which owns those rules. Each tier is read from
-// the group's price list or the account's agreement, then the items by SKU, then the
-// entry of that list and item. CROSS JOIN fixes that order in SQLite, whose planner has
-// no statistics: left free, it started from the items and visited every price list and
-// agreement naming them, and from four SKUs on it read every entry of the price list.
-func (db *DB) readPricing(ctx context.Context, q Runner, a account, skus []string) (map[string]*pricedItem, error) {
-	out := make(map[string]*pricedItem, len(skus))
-	if len(skus) == 0 {
-		return out, nil
-	}
-	p := db.pricingQuery(a, skus)
-	rows, err := q.query(ctx, p.query, p.args...)
+// scanPricing reads the pricing of at most n items from rows, pricingQuery's for
+// account a, or returns err, the error of running it.
+func scanPricing(a account, n int, rows rows, err error) (map[string]*pricedItem, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read prices: %w", err)
 	}
 	defer rows.Close()
+	out := make(map[string]*pricedItem, n)
 	for rows.Next() {
 		var (
 			id                  int64

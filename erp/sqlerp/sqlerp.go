@@ -201,9 +201,78 @@ type Runner interface {
 	query(ctx context.Context, query string, args ...any) (rows, error)
 	// exec returns the number of rows affected.
 	exec(ctx context.Context, query string, args ...any) (int64, error)
-	// execBatch runs statements in order and returns the rows each affected; the first
-	// error ends it, naming its statement.
-	execBatch(ctx context.Context, stmts ...statement) ([]int64, error)
+}
+
+// pipeliner is a Runner that sends statements together, in one round trip: pgxRunner.
+type pipeliner interface {
+	pipeline(ctx context.Context, stmts ...statement) results
+}
+
+// results are the results of sent statements, read in the order they were sent.
+type results interface {
+	// query returns the next statement's rows, to be closed before the next result.
+	query() (rows, error)
+	// exec returns the number of rows the next statement affected.
+	exec() (int64, error)
+	close() error
+}
+
+// send sends stmts in one round trip where r pipelines them; elsewhere each statement
+// runs when its result is read.
+func send(ctx context.Context, r Runner, stmts ...statement) results {
+	if p, ok := r.(pipeliner); ok {
+		return p.pipeline(ctx, stmts...)
+	}
+	return &eachResults{ctx: ctx, r: r, stmts: stmts}
+}
+
+// eachResults runs each statement when its result is read.
+type eachResults struct {
+	ctx   context.Context
+	r     Runner
+	stmts []statement
+}
+
+func (e *eachResults) next() (statement, error) {
+	if len(e.stmts) == 0 {
+		return statement{}, errors.New("no statement left to read a result of")
+	}
+	s := e.stmts[0]
+	e.stmts = e.stmts[1:]
+	return s, nil
+}
+
+func (e *eachResults) query() (rows, error) {
+	s, err := e.next()
+	if err != nil {
+		return nil, err
+	}
+	return e.r.query(e.ctx, s.query, s.args...)
+}
+
+func (e *eachResults) exec() (int64, error) {
+	s, err := e.next()
+	if err != nil {
+		return 0, err
+	}
+	return e.r.exec(e.ctx, s.query, s.args...)
+}
+
+func (e *eachResults) close() error { return nil }
+
+// execAll runs the statements in order, in one round trip where r pipelines them, and
+// returns the rows each affected; the first error ends it, naming its statement.
+func execAll(ctx context.Context, r Runner, stmts ...statement) ([]int64, error) {
+	res := send(ctx, r, stmts...)
+	defer res.close()
+	n := make([]int64, len(stmts))
+	for i, s := range stmts {
+		var err error
+		if n[i], err = res.exec(); err != nil {
+			return nil, fmt.Errorf("%.40s: %w", s.query, err)
+		}
+	}
+	return n, res.close()
 }
 
 // statement is a rebound statement with its arguments.
@@ -242,10 +311,6 @@ func (r sqlRunner) exec(ctx context.Context, query string, args ...any) (int64, 
 		return 0, err
 	}
 	return res.RowsAffected()
-}
-
-func (r sqlRunner) execBatch(ctx context.Context, stmts ...statement) ([]int64, error) {
-	return execEach(ctx, r, stmts)
 }
 
 // maxReadPrepared bounds the statements readRunner keeps, each prepared on up to every
@@ -355,21 +420,15 @@ func (db *DB) readTx(tx *sql.Tx) Runner {
 	return sqlRunner{tx}
 }
 
-// execEach is execBatch for runners that send one statement at a time.
-func execEach(ctx context.Context, r Runner, stmts []statement) ([]int64, error) {
-	n := make([]int64, len(stmts))
-	for i, s := range stmts {
-		var err error
-		if n[i], err = r.exec(ctx, s.query, s.args...); err != nil {
-			return nil, fmt.Errorf("%.40s: %w", s.query, err)
-		}
-	}
-	return n, nil
-}
-
 // scanRow scans the first row of a query into dest; sql.ErrNoRows if there is none.
 func scanRow(ctx context.Context, r Runner, query string, args []any, dest ...any) error {
 	rs, err := r.query(ctx, query, args...)
+	return scanFirst(rs, err, dest...)
+}
+
+// scanFirst scans the first row of rs, the result of a query that returned err, into
+// dest; sql.ErrNoRows if there is none.
+func scanFirst(rs rows, err error, dest ...any) error {
 	if err != nil {
 		return err
 	}
