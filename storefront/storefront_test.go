@@ -176,6 +176,10 @@ func TestBadInputIsRefusedBeforeTheERP(t *testing.T) {
 		{"null lines", "POST", "/v1/accounts/B1/quotes", `{"lines":null}`, nil, 400, "invalid_request", "lines"},
 		{"not an object", "POST", "/v1/accounts/B1/quotes", `[1,2]`, nil, 400, "invalid_request", "body"},
 		{"bad decimal", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1,"unit_price":"1,50"}]}`, nil, 400, "invalid_request", "lines[0].unit_price"},
+		// encoding/json's tokens took an array or object here for one rune (its first
+		// delimiter), then walked the rest as the line's fields: an array panicked.
+		{"unit price an array", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1,"unit_price":[1,2]}]}`, nil, 400, "invalid_request", "lines[0].unit_price"},
+		{"unit price an object", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1,"unit_price":{"a":1}}]}`, nil, 400, "invalid_request", "lines[0].unit_price"},
 		{"negative unit price", "POST", "/v1/accounts/B1/quotes", `{"lines":[{"sku":"A","qty":1,"unit_price":"-1"}]}`, nil, 400, "invalid_request", "lines[0].unit_price"},
 		{"bad date", "POST", "/v1/accounts/B1/quotes", `{"requested_delivery_date":"tomorrow","lines":[{"sku":"A","qty":1}]}`, nil, 400, "invalid_request", "requested_delivery_date"},
 		{"not JSON", "POST", "/v1/accounts/B1/quotes", `{"lines":`, nil, 400, "invalid_request", "body"},

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"io"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // checkJSON reads a request body against the Go type it will be decoded into and
@@ -17,29 +20,32 @@ import (
 // let through silently: unknown fields (a misspelt "po_numbr" would be dropped),
 // duplicate keys (the last would win), data after the value, and numbers that are not
 // whole or do not fit. It also names wrong types. A body it accepts decodes into t.
+//
+// It reads tokens with jsontext (encoding/json/v2's tokenizer, outside GOEXPERIMENT=jsonv2
+// from its upstream): encoding/json's Decoder.Token allocated for every token, and took
+// 9 µs and 134 allocations for a 3-line order (BenchmarkCheckJSON). Duplicate names and
+// invalid UTF-8 are let through to the walker and encoding/json, as before: the walker
+// names the duplicate, and encoding/json replaces invalid UTF-8.
 func checkJSON(body []byte, t reflect.Type) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	if err := (&jsonWalker{dec: dec}).value("", t); err != nil {
+	dec := jsontext.NewDecoder(bytes.NewBuffer(body), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	w := &jsonWalker{dec: dec}
+	if err := w.value("", t); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	if _, err := dec.ReadToken(); !errors.Is(err, io.EOF) {
 		return invalid("body", "has data after the JSON value")
 	}
 	return nil
 }
 
-type jsonWalker struct{ dec *json.Decoder }
+type jsonWalker struct{ dec *jsontext.Decoder }
 
 // unmarshaler is a type that reads itself from JSON (decimals).
 var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 func (w *jsonWalker) value(path string, t reflect.Type) error {
-	tok, err := w.dec.Token()
-	if err != nil {
-		return w.syntax()
-	}
-	if tok == nil { // null: only optional fields may be null
+	if w.dec.PeekKind() == 'n' { // null: only optional fields may be null
+		w.dec.ReadToken()
 		if t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 			return nil
 		}
@@ -49,28 +55,33 @@ func (w *jsonWalker) value(path string, t reflect.Type) error {
 		t = t.Elem()
 	}
 	if reflect.PointerTo(t).Implements(unmarshaler) {
-		raw, err := json.Marshal(tok)
+		raw, err := w.dec.ReadValue()
 		if err != nil {
-			return invalid(path, "has an invalid value")
+			return w.syntax()
 		}
 		if err := reflect.New(t).Interface().(json.Unmarshaler).UnmarshalJSON(raw); err != nil {
 			return invalid(path, "must be a decimal number such as \"12.50\"")
 		}
 		return nil
 	}
-	switch tok := tok.(type) {
-	case json.Delim:
-		if tok == '{' && t.Kind() == reflect.Struct {
+	tok, err := w.dec.ReadToken()
+	if err != nil {
+		return w.syntax()
+	}
+	switch tok.Kind() {
+	case '{':
+		if t.Kind() == reflect.Struct {
 			return w.object(path, t)
 		}
-		if tok == '[' && t.Kind() == reflect.Slice {
+	case '[':
+		if t.Kind() == reflect.Slice {
 			return w.array(path, t.Elem())
 		}
-	case string:
+	case '"':
 		if t.Kind() == reflect.String {
 			return nil
 		}
-	case json.Number:
+	case '0':
 		switch t.Kind() {
 		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 			if _, err := strconv.ParseInt(tok.String(), 10, t.Bits()); err != nil {
@@ -81,7 +92,7 @@ func (w *jsonWalker) value(path string, t reflect.Type) error {
 			}
 			return nil
 		}
-	case bool:
+	case 't', 'f':
 		if t.Kind() == reflect.Bool {
 			return nil
 		}
@@ -91,18 +102,18 @@ func (w *jsonWalker) value(path string, t reflect.Type) error {
 
 func (w *jsonWalker) object(path string, t reflect.Type) error {
 	fields := jsonFields(t)
-	seen := map[string]bool{}
-	for w.dec.More() {
-		tok, err := w.dec.Token()
+	var seen []string // a request object has a few fields
+	for w.dec.PeekKind() != '}' {
+		tok, err := w.dec.ReadToken()
 		if err != nil {
 			return w.syntax()
 		}
-		key := tok.(string) // object keys are strings, or Token fails
+		key := tok.String() // object names are strings, or ReadToken fails
 		name := join(path, key)
-		if seen[key] {
+		if slices.Contains(seen, key) {
 			return invalid(name, "appears twice")
 		}
-		seen[key] = true
+		seen = append(seen, key)
 		ft, ok := fields[key]
 		if !ok {
 			return invalid(name, "is not a field of this request")
@@ -111,21 +122,17 @@ func (w *jsonWalker) object(path string, t reflect.Type) error {
 			return err
 		}
 	}
-	if _, err := w.dec.Token(); err != nil { // '}'
-		return w.syntax()
-	}
+	w.dec.ReadToken() // '}'
 	return nil
 }
 
 func (w *jsonWalker) array(path string, elem reflect.Type) error {
-	for i := 0; w.dec.More(); i++ {
+	for i := 0; w.dec.PeekKind() != ']'; i++ {
 		if err := w.value(path+"["+strconv.Itoa(i)+"]", elem); err != nil {
 			return err
 		}
 	}
-	if _, err := w.dec.Token(); err != nil { // ']'
-		return w.syntax()
-	}
+	w.dec.ReadToken() // ']'
 	return nil
 }
 
