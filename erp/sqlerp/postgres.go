@@ -51,9 +51,9 @@ func decimalText(d decimal.Decimal) (any, error) {
 
 // pgxOrderTx is Dialect.OrderTx on pgx's own connection, borrowed from the database/sql
 // pool, so that the order's statements can share round trips: its BEGIN travels with its
-// first statement, and statements sent together share one (send). That, not the driver, is what
-// measured faster through the binary (test/bench/orders-pg.sh; BenchmarkRoundTripsPostgres
-// for the round trips alone).
+// first statement, and statements sent together share one (send). That, not the driver,
+// is what measured faster through the binary (test/bench/orders-pg.sh;
+// BenchmarkRoundTripsPostgres for the round trips alone).
 func pgxOrderTx(ctx context.Context, pool *sql.DB, f func(Runner) error) error {
 	conn, err := pool.Conn(ctx)
 	if err != nil {
