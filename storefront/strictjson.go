@@ -45,7 +45,9 @@ var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
 
 func (w *jsonWalker) value(path string, t reflect.Type) error {
 	if w.dec.PeekKind() == 'n' { // null: only optional fields may be null
-		w.dec.ReadToken()
+		if _, err := w.dec.ReadToken(); err != nil { // "nul": the decoder has not moved
+			return w.syntax()
+		}
 		if t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 			return nil
 		}
