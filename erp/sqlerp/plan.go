@@ -51,7 +51,9 @@ func (db *DB) planOrder(ctx context.Context, q Runner, account results, draft er
 	rs, err := account.query()
 	a, warehouses, err := scanOrderAccount(draft.Account, rs, err)
 	if err == nil {
-		err = account.close()
+		if err = account.close(); err != nil {
+			err = fmt.Errorf("read account %s: %w", draft.Account, err)
+		}
 	}
 	if errors.Is(err, erp.ErrNotFound) {
 		p.refused = erp.ReasonUnknownAccount
