@@ -36,7 +36,7 @@ func (s *Service) newCaches() error {
 			NegativeTTL: c.NegativeTTL, RefreshTimeout: s.cfg.ReadTimeout, Tags: func(string) []string { return onlyTagAll }}
 	}
 	var err error
-	if s.stock, err = cache.New(opts(c.StockTTL, 4), func(st erp.Stock) int64 {
+	if s.stock, err = cache.New(opts(c.StockTTL, 4), s.loadStock, func(st erp.Stock) int64 {
 		return int64(96 + len(st.SKU) + len(st.Unit) + 48*len(st.Warehouses))
 	}); err != nil {
 		return err
@@ -46,12 +46,12 @@ func (s *Service) newCaches() error {
 		account, sku, _ := strings.Cut(key, "\x00")
 		return []string{tagAll, tagAccount + account, tagSKU + sku}
 	}
-	if s.prices, err = cache.New(po, func(p pricing) int64 {
+	if s.prices, err = cache.New(po, s.loadPrices, func(p pricing) int64 {
 		return int64(160 + 96*len(p.Item.Pricing.Tiers))
 	}); err != nil {
 		return err
 	}
-	s.credit, err = cache.New(opts(c.CreditTTL, 2), func(erp.Credit) int64 { return 160 })
+	s.credit, err = cache.New(opts(c.CreditTTL, 2), s.loadCredit, func(erp.Credit) int64 { return 160 })
 	return err
 }
 
@@ -72,27 +72,33 @@ func (s *Service) loadStock(ctx context.Context, skus []string) (map[string]erp.
 	return out, nil
 }
 
-// loadPrices is the price cache's loader; the keys of one call share one account.
-func (s *Service) loadPrices(account string) cache.LoadFunc[pricing] {
-	return func(ctx context.Context, keys []string) (map[string]pricing, error) {
-		skus := make([]string, len(keys))
-		for i, k := range keys {
-			_, skus[i], _ = strings.Cut(k, "\x00")
+// loadPrices is the price cache's loader: one guarded ERP read per account. A read's
+// keys share one account; a batch of background refreshes may span several.
+func (s *Service) loadPrices(ctx context.Context, keys []string) (map[string]pricing, error) {
+	var accounts []string
+	skus := map[string][]string{}
+	for _, k := range keys {
+		account, sku, _ := strings.Cut(k, "\x00")
+		if _, ok := skus[account]; !ok {
+			accounts = append(accounts, account)
 		}
+		skus[account] = append(skus[account], sku)
+	}
+	out := make(map[string]pricing, len(keys))
+	for _, account := range accounts {
 		var data erp.PriceData
 		err := s.guards[PriceReads].run(ctx, func(ctx context.Context) (err error) {
-			data, err = s.erp.PriceData(ctx, account, skus)
+			data, err = s.erp.PriceData(ctx, account, skus[account])
 			return err
 		})
 		if err != nil {
 			return nil, err
 		}
-		out := make(map[string]pricing, len(data.Items))
 		for sku, item := range data.Items {
 			out[priceKey(account, sku)] = pricing{Currency: data.Currency, Date: data.Date, Item: item}
 		}
-		return out, nil
 	}
+	return out, nil
 }
 
 func (s *Service) loadCredit(ctx context.Context, accounts []string) (map[string]erp.Credit, error) {

@@ -90,7 +90,7 @@ func (s *Service) Availability(ctx context.Context, p *Principal, skus []string,
 			}
 		}
 	}
-	results, err := s.stock.GetMany(ctx, keys, s.loadStock)
+	results, err := s.stock.GetMany(ctx, keys)
 	if err != nil {
 		return nil, erpError("read stock", err)
 	}
@@ -220,7 +220,7 @@ func (s *Service) Prices(ctx context.Context, p *Principal, account string, line
 			keys = append(keys, priceKey(sc.Account, r.ERPSKU))
 		}
 	}
-	results, err := s.prices.GetMany(ctx, keys, s.loadPrices(sc.Account))
+	results, err := s.prices.GetMany(ctx, keys)
 	if err != nil {
 		return Prices{}, erpError("read prices", err)
 	}
@@ -299,7 +299,7 @@ func (s *Service) Credit(ctx context.Context, p *Principal, account string) (Cre
 	if err != nil {
 		return Credit{}, err
 	}
-	r, err := s.credit.Get(ctx, sc.Account, s.loadCredit)
+	r, err := s.credit.Get(ctx, sc.Account)
 	if err != nil {
 		return Credit{}, erpError("read credit", err)
 	}

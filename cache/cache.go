@@ -7,6 +7,7 @@ package cache
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -51,6 +52,15 @@ type Options struct {
 // absent there.
 type LoadFunc[V any] func(ctx context.Context, keys []string) (map[string]V, error)
 
+// Background refreshes are queued for one refresher goroutine per cache, which loads
+// what is queued together, at most maxRefreshBatch keys at a time. A goroutine per
+// refresh grew a fresh stack through the ERP driver's calls every time: 7% of the
+// bridge's CPU with reads spread over a large catalog, most of them refreshes.
+const (
+	refreshQueue    = 1024
+	maxRefreshBatch = 64
+)
+
 // Result is one key's answer.
 type Result[V any] struct {
 	Value  V
@@ -88,10 +98,15 @@ type invalidation struct {
 // Cache is a read-through cache of V by string key. It is safe for concurrent use.
 type Cache[V any] struct {
 	opts       Options
+	load       LoadFunc[V]
 	cost       func(V) int64
 	store      *ristretto.Cache[string, *entry[V]]
 	flight     singleflight.Group
-	refreshing sync.Map // key → struct{}
+	refreshing sync.Map      // key → struct{}: queued or being refreshed
+	refreshQ   chan []string // keys to refresh, for refresher
+	stop       context.CancelFunc
+	stopped    chan struct{} // refresher has returned
+	closeOnce  sync.Once
 	now        func() time.Time
 
 	// An entry is current unless one of its tags was invalidated after its load began.
@@ -107,16 +122,17 @@ type Cache[V any] struct {
 	hits, misses, stale, loads, loadErrors, refreshes, evictions atomic.Uint64
 }
 
-// New returns a cache whose entries cost cost(v) bytes.
-func New[V any](opts Options, cost func(V) int64) (*Cache[V], error) {
+// New returns a cache of the values that load loads, whose entries cost cost(v) bytes.
+func New[V any](opts Options, load LoadFunc[V], cost func(V) int64) (*Cache[V], error) {
 	if opts.MaxBytes <= 0 || opts.TTL <= 0 {
 		return nil, errors.New("cache: MaxBytes and TTL must be positive")
 	}
 	if opts.RefreshTimeout <= 0 {
 		opts.RefreshTimeout = 5 * time.Second
 	}
-	c := &Cache[V]{opts: opts, cost: cost, now: time.Now, invalidated: map[string]invalidation{},
-		horizon: max(opts.TTL+opts.Revalidate, opts.NegativeTTL)}
+	c := &Cache[V]{opts: opts, load: load, cost: cost, now: time.Now, invalidated: map[string]invalidation{},
+		horizon:  max(opts.TTL+opts.Revalidate, opts.NegativeTTL),
+		refreshQ: make(chan []string, refreshQueue), stopped: make(chan struct{})}
 	store, err := ristretto.NewCache(&ristretto.Config[string, *entry[V]]{
 		NumCounters:        max(10_000, opts.MaxBytes/50), // ~10 per entry of ~500 bytes
 		MaxCost:            opts.MaxBytes,
@@ -128,15 +144,25 @@ func New[V any](opts Options, cost func(V) int64) (*Cache[V], error) {
 		return nil, err
 	}
 	c.store = store
+	ctx, stop := context.WithCancel(context.Background())
+	c.stop = stop
+	go c.refresher(ctx)
 	return c, nil
 }
 
-// Close releases the cache's goroutines.
-func (c *Cache[V]) Close() { c.store.Close() }
+// Close releases the cache's goroutines: it cancels a refresh under way and waits for
+// it, as ristretto must not be closed while it stores.
+func (c *Cache[V]) Close() {
+	c.closeOnce.Do(func() {
+		c.stop()
+		<-c.stopped
+		c.store.Close()
+	})
+}
 
 // Get is GetMany for one key.
-func (c *Cache[V]) Get(ctx context.Context, key string, load LoadFunc[V]) (Result[V], error) {
-	r, err := c.GetMany(ctx, []string{key}, load)
+func (c *Cache[V]) Get(ctx context.Context, key string) (Result[V], error) {
+	r, err := c.GetMany(ctx, []string{key})
 	if err != nil {
 		return Result[V]{}, err
 	}
@@ -148,7 +174,7 @@ func (c *Cache[V]) Get(ctx context.Context, key string, load LoadFunc[V]) (Resul
 // within Revalidate are answered and refreshed in the background. If the load fails,
 // keys with a value younger than TTL+MaxStale are answered Stale; otherwise the load's
 // error is returned.
-func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load LoadFunc[V]) ([]Result[V], error) {
+func (c *Cache[V]) GetMany(ctx context.Context, keys []string) ([]Result[V], error) {
 	out := make([]Result[V], len(keys))
 	now := c.now()
 	var missing, refresh []string
@@ -183,13 +209,13 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load LoadFunc[V])
 		}
 	}
 	if len(refresh) > 0 {
-		c.refresh(refresh, load)
+		c.refresh(refresh)
 	}
 	if len(missing) == 0 {
 		return out, nil
 	}
 	c.misses.Add(uint64(len(missing)))
-	loaded, err := c.load(ctx, missing, load)
+	loaded, err := c.loadShared(ctx, missing)
 	for i, k := range keys {
 		if out[i].Source == Cached {
 			continue
@@ -209,7 +235,7 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string, load LoadFunc[V])
 }
 
 // load runs one load per distinct set of keys at a time and stores what it gets.
-func (c *Cache[V]) load(ctx context.Context, keys []string, load LoadFunc[V]) (map[string]Result[V], error) {
+func (c *Cache[V]) loadShared(ctx context.Context, keys []string) (map[string]Result[V], error) {
 	// The keys are kept (entries, tags, the loader's values), and a caller's string may
 	// live in a buffer it reuses (Fiber's request values do): own copies.
 	sorted := make([]string, len(keys))
@@ -222,7 +248,7 @@ func (c *Cache[V]) load(ctx context.Context, keys []string, load LoadFunc[V]) (m
 		seq := c.seq.Load()
 		v, err, _ := c.flight.Do(flightKey, func() (any, error) {
 			// Not the first caller's context: one caller hanging up must not fail the rest.
-			return c.loadAndStore(context.WithoutCancel(ctx), sorted, load)
+			return c.loadAndStore(context.WithoutCancel(ctx), sorted)
 		})
 		if err != nil {
 			return nil, err
@@ -243,7 +269,7 @@ type flight[V any] struct {
 	seq     uint64 // with cached: invalidations counted before that check
 }
 
-func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFunc[V]) (flight[V], error) {
+func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], error) {
 	// A caller that missed just before another flight stored these keys gets them now,
 	// not a second load.
 	checked := c.seq.Load() // before the check: an invalidation during it counts as later
@@ -259,7 +285,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string, load LoadFun
 	asOf := c.now()
 	seq := c.seq.Load() // before the load: an invalidation during it wins
 	c.loads.Add(1)
-	values, err := load(ctx, keys)
+	values, err := c.load(ctx, keys)
 	if err != nil {
 		c.loadErrors.Add(1)
 		return flight[V]{}, err
@@ -304,10 +330,15 @@ func (c *Cache[V]) fresh(keys []string) (map[string]Result[V], bool) {
 	return out, true
 }
 
-// refresh reloads keys in the background, once per key at a time.
-func (c *Cache[V]) refresh(keys []string, load LoadFunc[V]) {
+// refresh queues keys for a background reload, once per key at a time. When the queue
+// is full the keys are left to age out: a later read loads them itself.
+func (c *Cache[V]) refresh(keys []string) {
 	var mine []string
 	for _, k := range keys {
+		if _, busy := c.refreshing.Load(k); busy {
+			continue
+		}
+		k = strings.Clone(k) // kept past the request, and a caller's buffer may be reused
 		if _, busy := c.refreshing.LoadOrStore(k, struct{}{}); !busy {
 			mine = append(mine, k)
 		}
@@ -315,17 +346,48 @@ func (c *Cache[V]) refresh(keys []string, load LoadFunc[V]) {
 	if len(mine) == 0 {
 		return
 	}
-	c.refreshes.Add(1)
-	go func() {
-		defer func() {
-			for _, k := range mine {
-				c.refreshing.Delete(k)
+	select {
+	case c.refreshQ <- mine:
+		c.refreshes.Add(1)
+	default:
+		c.refreshed(mine)
+	}
+}
+
+// refresher loads the queued refreshes until the cache is closed. Before it takes a
+// batch it lets the goroutines that are ready run first, so that the requests read in
+// the same network poll queue theirs and one load carries them all.
+func (c *Cache[V]) refresher(ctx context.Context) {
+	defer close(c.stopped)
+	for ctx.Err() == nil {
+		var keys []string
+		select {
+		case keys = <-c.refreshQ:
+		case <-ctx.Done():
+			return
+		}
+		runtime.Gosched()
+	batch:
+		for len(keys) < maxRefreshBatch {
+			select {
+			case more := <-c.refreshQ:
+				keys = append(keys, more...)
+			default:
+				break batch
 			}
-		}()
-		ctx, cancel := context.WithTimeout(context.Background(), c.opts.RefreshTimeout)
-		defer cancel()
-		c.load(ctx, mine, load) // a failure leaves the old value to age out
-	}()
+		}
+		loadCtx, cancel := context.WithTimeout(ctx, c.opts.RefreshTimeout)
+		c.loadShared(loadCtx, keys) // a failure leaves the old values to age out
+		cancel()
+		c.refreshed(keys)
+	}
+}
+
+// refreshed lets keys be refreshed again.
+func (c *Cache[V]) refreshed(keys []string) {
+	for _, k := range keys {
+		c.refreshing.Delete(k)
+	}
 }
 
 func (c *Cache[V]) tags(key string) []string {

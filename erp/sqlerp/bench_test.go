@@ -144,6 +144,15 @@ func BenchmarkERPReads(b *testing.B) {
 		}
 		return skus
 	}
+	// Ten SKUs in one read, as the stock cache's batched refreshes ask.
+	b.Run("stock10", func(b *testing.B) {
+		b.ReportAllocs()
+		for i := 0; b.Loop(); i++ {
+			if st, err := e.Stock(ctx, ten(i), ""); err != nil || len(st) != 10 {
+				b.Fatalf("%v %v", st, err)
+			}
+		}
+	})
 	b.Run("prices10", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {
