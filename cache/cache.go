@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/dgraph-io/ristretto/v2"
 	"golang.org/x/sync/singleflight"
@@ -298,7 +299,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], 
 		// every key given a TTL in a bucket of its expiry until that expiry, evicted or
 		// not, so memory grew with the keys loaded over TTL+MaxStale, past MaxBytes. An
 		// entry too old to answer stays until it is evicted, within MaxBytes.
-		if cost := int64(64 + len(k)); found {
+		if cost := entryCost[V](e.tags); found {
 			c.store.Set(k, e, cost+c.cost(v))
 		} else if c.opts.NegativeTTL > 0 {
 			c.store.Set(k, e, cost)
@@ -307,6 +308,21 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], 
 	}
 	c.store.Wait() // the next reader sees these entries, not another miss
 	return flight[V]{results: out}, nil
+}
+
+// ristrettoItem is the heap ristretto holds for an entry besides the entry itself: its
+// store's item and map slot, and its policy's key cost and counters (measured by
+// TestChargedCostIsTheHeapEntriesHold).
+const ristrettoItem = 112
+
+// entryCost is the heap an entry holds besides its value: the entry, its tags (the
+// first is its key) and ristretto's bookkeeping. The value's part is the caller's cost.
+func entryCost[V any](tags []string) int64 {
+	n := int64(unsafe.Sizeof(entry[V]{})) + ristrettoItem + int64(len(tags))*int64(unsafe.Sizeof(""))
+	for _, t := range tags {
+		n += int64(len(t))
+	}
+	return n
 }
 
 // fresh returns the keys' entries if every one is in the cache, current and fresh.

@@ -434,7 +434,7 @@ func TestMemoryStaysBoundedUnderChurn(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	held := maxBytes / (64 + len("k0000000") + cost)
+	held := maxBytes / (int(entryCost[int]([]string{"k0000000"})) + cost)
 	next := 0
 	churn := func(turnovers int) {
 		keys := make([]string, 16)
@@ -456,5 +456,47 @@ func TestMemoryStaysBoundedUnderChurn(t *testing.T) {
 	}
 	if s := c.Stats(); s.Evictions < uint64(10*held) || s.CostBytes > maxBytes {
 		t.Errorf("%d evictions, %d bytes held: the cache did not turn over at its bound", s.Evictions, s.CostBytes)
+	}
+}
+
+// The cost a cache charges an entry is the heap the entry holds, within a quarter: the
+// value's own (its cost function's part), its key and tags, the entry and ristretto's
+// bookkeeping (the cache's part). MaxBytes then bounds memory, not an estimate of it.
+func TestChargedCostIsTheHeapEntriesHold(t *testing.T) {
+	heap := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	load := func(_ context.Context, keys []string) (map[string][]byte, error) {
+		out := make(map[string][]byte, len(keys))
+		for _, k := range keys {
+			out[k] = make([]byte, 64)
+		}
+		return out, nil
+	}
+	c, err := New[[]byte](Options{MaxBytes: 1 << 30, TTL: time.Minute,
+		Tags: func(k string) []string { return []string{"group:" + k[:2]} }}, load, func(v []byte) int64 { return int64(cap(v)) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	const n = 50_000
+	keys := make([]string, 100)
+	before := heap()
+	for i := 0; i < n; i += len(keys) {
+		for j := range keys {
+			keys[j] = fmt.Sprintf("k%07d", i+j)
+		}
+		if _, err := c.GetMany(context.Background(), keys); err != nil {
+			t.Fatal(err)
+		}
+	}
+	held, charged := float64(heap()-before)/n, float64(c.Stats().CostBytes)/n
+	t.Logf("an entry holds %.0f bytes of heap and is charged %.0f", held, charged)
+	if r := held / charged; r < 0.8 || r > 1.25 {
+		t.Errorf("an entry holds %.2f times the cost it is charged", r)
 	}
 }
