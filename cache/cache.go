@@ -77,9 +77,12 @@ type Stats struct {
 	StaleServed uint64 `json:"stale_served"` // answered past the TTL because the owner failed
 	Loads       uint64 `json:"loads"`
 	LoadErrors  uint64 `json:"load_errors"`
-	Refreshes   uint64 `json:"refreshes"`
-	Evictions   uint64 `json:"evictions"` // entries dropped to stay within MaxBytes
-	CostBytes   uint64 `json:"cost_bytes"`
+	Refreshes   uint64 `json:"refreshes"` // background refreshes queued
+	// RefreshesDropped counts refreshes the queue was too full to take: the refresher is
+	// behind, and those values age out to ordinary misses.
+	RefreshesDropped uint64 `json:"refreshes_dropped"`
+	Evictions        uint64 `json:"evictions"` // entries dropped to stay within MaxBytes
+	CostBytes        uint64 `json:"cost_bytes"`
 }
 
 type entry[V any] struct {
@@ -120,7 +123,7 @@ type Cache[V any] struct {
 	pruned      time.Time
 	horizon     time.Duration
 
-	hits, misses, stale, loads, loadErrors, refreshes, evictions atomic.Uint64
+	hits, misses, stale, loads, loadErrors, refreshes, dropped, evictions atomic.Uint64
 }
 
 // New returns a cache of the values that load loads, whose entries cost cost(v) bytes.
@@ -366,6 +369,7 @@ func (c *Cache[V]) refresh(keys []string) {
 	case c.refreshQ <- mine:
 		c.refreshes.Add(1)
 	default:
+		c.dropped.Add(1)
 		c.refreshed(mine)
 	}
 }
@@ -460,7 +464,8 @@ func (c *Cache[V]) Purge() {
 // Stats returns the cache's counters.
 func (c *Cache[V]) Stats() Stats {
 	s := Stats{Hits: c.hits.Load(), Misses: c.misses.Load(), StaleServed: c.stale.Load(), Loads: c.loads.Load(),
-		LoadErrors: c.loadErrors.Load(), Refreshes: c.refreshes.Load(), Evictions: c.evictions.Load()}
+		LoadErrors: c.loadErrors.Load(), Refreshes: c.refreshes.Load(), RefreshesDropped: c.dropped.Load(),
+		Evictions: c.evictions.Load()}
 	s.CostBytes = uint64(c.store.MaxCost() - c.store.RemainingCost())
 	return s
 }

@@ -175,8 +175,8 @@ func TestARefreshThatFindsTheQueueFullIsDropped(t *testing.T) {
 	if _, marked := c.refreshing.Load(last); marked {
 		t.Error("a dropped refresh left its key marked: it would never be refreshed again")
 	}
-	if n := c.Stats().Refreshes; n != refreshQueue+1 {
-		t.Errorf("%d refreshes counted, want %d", n, refreshQueue+1)
+	if s := c.Stats(); s.Refreshes != refreshQueue+1 || s.RefreshesDropped != 1 {
+		t.Errorf("%d refreshes counted and %d dropped, want %d and 1", s.Refreshes, s.RefreshesDropped, refreshQueue+1)
 	}
 	close(o.gate)
 	eventually(t, "the queued refreshes never landed", func() bool {

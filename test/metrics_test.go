@@ -120,7 +120,8 @@ func TestMetricsAndLogsMatchWhatWasSent(t *testing.T) {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
 		}
 	}
-	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "b2bridge_change_log_lag_seconds", "b2bridge_cache_evictions_total"} {
+	for _, name := range []string{"go_goroutines", "process_resident_memory_bytes", "b2bridge_change_log_lag_seconds", "b2bridge_cache_evictions_total",
+		"b2bridge_cache_refreshes_total", "b2bridge_cache_refreshes_dropped_total"} {
 		if m[name] == nil {
 			t.Errorf("/metrics lacks %s", name)
 		}

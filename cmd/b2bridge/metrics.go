@@ -163,6 +163,8 @@ var (
 	cacheMisses    = prometheus.NewDesc("b2bridge_cache_misses_total", "Cache look-ups that needed the ERP.", []string{"cache"}, nil)
 	cacheStale     = prometheus.NewDesc("b2bridge_cache_stale_total", "Answers from a value past its freshness, the ERP being unreachable.", []string{"cache"}, nil)
 	cacheEvictions = prometheus.NewDesc("b2bridge_cache_evictions_total", "Entries dropped to stay within the memory bound.", []string{"cache"}, nil)
+	cacheRefreshes = prometheus.NewDesc("b2bridge_cache_refreshes_total", "Background refreshes queued, of values answered after their TTL.", []string{"cache"}, nil)
+	cacheDropped   = prometheus.NewDesc("b2bridge_cache_refreshes_dropped_total", "Background refreshes not queued, the refresher being too far behind.", []string{"cache"}, nil)
 	cacheCost      = prometheus.NewDesc("b2bridge_cache_cost_bytes", "Memory the cache's entries are counted at.", []string{"cache"}, nil)
 	breakerState   = prometheus.NewDesc("b2bridge_breaker_state", "Circuit breaker state by operation class: 0 closed, 1 half-open, 2 open.", []string{"class"}, nil)
 	followerLag    = prometheus.NewDesc("b2bridge_change_log_lag_seconds", "Time since the change-log follower last read the ERP's change log.", nil, nil)
@@ -172,7 +174,8 @@ var (
 type serviceCollector struct{ svc *bridge.Service }
 
 func (serviceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{cacheHits, cacheMisses, cacheStale, cacheEvictions, cacheCost, breakerState, followerLag} {
+	for _, d := range []*prometheus.Desc{cacheHits, cacheMisses, cacheStale, cacheEvictions, cacheRefreshes, cacheDropped, cacheCost,
+		breakerState, followerLag} {
 		ch <- d
 	}
 }
@@ -183,6 +186,8 @@ func (c serviceCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(cacheMisses, prometheus.CounterValue, float64(s.Misses), name)
 		ch <- prometheus.MustNewConstMetric(cacheStale, prometheus.CounterValue, float64(s.StaleServed), name)
 		ch <- prometheus.MustNewConstMetric(cacheEvictions, prometheus.CounterValue, float64(s.Evictions), name)
+		ch <- prometheus.MustNewConstMetric(cacheRefreshes, prometheus.CounterValue, float64(s.Refreshes), name)
+		ch <- prometheus.MustNewConstMetric(cacheDropped, prometheus.CounterValue, float64(s.RefreshesDropped), name)
 		ch <- prometheus.MustNewConstMetric(cacheCost, prometheus.GaugeValue, float64(s.CostBytes), name)
 	}
 	h := c.svc.Health()
