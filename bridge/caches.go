@@ -33,7 +33,7 @@ func (s *Service) newCaches() error {
 	c := s.cfg.Cache
 	opts := func(ttl time.Duration, share int64) cache.Options {
 		return cache.Options{MaxBytes: c.MaxBytes * share / 10, TTL: ttl, Revalidate: c.Revalidate, MaxStale: c.MaxStale,
-			NegativeTTL: c.NegativeTTL, RefreshTimeout: s.cfg.ReadTimeout, Tags: func(string) []string { return onlyTagAll }}
+			NegativeTTL: c.NegativeTTL, Tags: func(string) []string { return onlyTagAll }}
 	}
 	var err error
 	if s.stock, err = cache.New(opts(c.StockTTL, 4), s.loadStock, func(st erp.Stock) int64 {

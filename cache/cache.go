@@ -45,8 +45,6 @@ type Options struct {
 	NegativeTTL time.Duration
 	// Tags returns the invalidation tags of a key besides the key itself.
 	Tags func(key string) []string
-	// RefreshTimeout bounds a background refresh.
-	RefreshTimeout time.Duration
 }
 
 // LoadFunc loads the values of keys from the owner. Keys it leaves out of the map are
@@ -131,9 +129,6 @@ func New[V any](opts Options, load LoadFunc[V], cost func(V) int64) (*Cache[V], 
 	if opts.MaxBytes <= 0 || opts.TTL <= 0 {
 		return nil, errors.New("cache: MaxBytes and TTL must be positive")
 	}
-	if opts.RefreshTimeout <= 0 {
-		opts.RefreshTimeout = 5 * time.Second
-	}
 	c := &Cache[V]{opts: opts, load: load, cost: cost, now: time.Now, invalidated: map[string]invalidation{},
 		horizon:  max(opts.TTL+opts.Revalidate, opts.NegativeTTL),
 		refreshQ: make(chan []string, refreshQueue), stopped: make(chan struct{})}
@@ -154,8 +149,8 @@ func New[V any](opts Options, load LoadFunc[V], cost func(V) int64) (*Cache[V], 
 	return c, nil
 }
 
-// Close releases the cache's goroutines: it cancels a refresh under way and waits for
-// it, as ristretto must not be closed while it stores.
+// Close releases the cache's goroutines: it stops the refresher and waits for a refresh
+// under way to end, as ristretto must not be closed while it stores.
 func (c *Cache[V]) Close() {
 	c.closeOnce.Do(func() {
 		c.stop()
@@ -396,9 +391,9 @@ func (c *Cache[V]) refresher(ctx context.Context) {
 				break batch
 			}
 		}
-		loadCtx, cancel := context.WithTimeout(ctx, c.opts.RefreshTimeout)
-		c.loadShared(loadCtx, keys) // a failure leaves the old values to age out
-		cancel()
+		// A load runs on a context without the caller's cancellation or deadline (it may
+		// be shared with readers): the loader bounds its own calls, as bridge's guards do.
+		c.loadShared(ctx, keys) // a failure leaves the old values to age out
 		c.refreshed(keys)
 	}
 }
