@@ -100,7 +100,7 @@ var DefaultConfig = Config{
 	OrderConcurrency: 32,
 	Breaker:          BreakerConfig{Failures: 5, OpenFor: 5 * time.Second},
 	Cache: CacheConfig{StockTTL: 2 * time.Second, PriceTTL: 60 * time.Second, CreditTTL: 5 * time.Second,
-		Revalidate: 5 * time.Second, MaxStale: 10 * time.Minute, NegativeTTL: 10 * time.Second, MaxBytes: 64 << 20},
+		Revalidate: 5 * time.Second, MaxStale: 10 * time.Minute, NegativeTTL: 10 * time.Second, MaxBytes: 128 << 20},
 	FollowInterval: 250 * time.Millisecond,
 	TokenTTL:       10 * time.Minute,
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,7 +53,8 @@ type Options struct {
 type LoadFunc[V any] func(ctx context.Context, keys []string) (map[string]V, error)
 
 // Background refreshes are queued for one refresher goroutine per cache, which loads
-// what is queued together, at most maxRefreshBatch keys at a time. A goroutine per
+// what is queued together: it stops taking queued refreshes (each a read's keys) once a
+// batch has maxRefreshBatch keys. A goroutine per
 // refresh grew a fresh stack through the ERP driver's calls every time: 7% of the
 // bridge's CPU with reads spread over a large catalog, most of them refreshes.
 const (
@@ -109,7 +111,11 @@ type Cache[V any] struct {
 	stop       context.CancelFunc
 	stopped    chan struct{} // refresher has returned
 	closeOnce  sync.Once
-	now        func() time.Time
+	// ristretto must not be closed while it stores: loads store under storing's read
+	// lock, and Close takes it to mark the cache closed.
+	storing sync.RWMutex
+	closed  bool
+	now     func() time.Time
 
 	// An entry is current unless one of its tags was invalidated after its load began.
 	// seq counts invalidations; invalidated keeps each tag's last one for as long as an
@@ -124,7 +130,9 @@ type Cache[V any] struct {
 	hits, misses, stale, loads, loadErrors, refreshes, dropped, evictions atomic.Uint64
 }
 
-// New returns a cache of the values that load loads, whose entries cost cost(v) bytes.
+// New returns a cache of the values that load loads. cost(v) is the heap v refers to
+// outside itself (its strings' bytes, slices' arrays, pointees); the entry holding v
+// and the cache's own bookkeeping are charged by the cache.
 func New[V any](opts Options, load LoadFunc[V], cost func(V) int64) (*Cache[V], error) {
 	if opts.MaxBytes <= 0 || opts.TTL <= 0 {
 		return nil, errors.New("cache: MaxBytes and TTL must be positive")
@@ -150,11 +158,14 @@ func New[V any](opts Options, load LoadFunc[V], cost func(V) int64) (*Cache[V], 
 }
 
 // Close releases the cache's goroutines: it stops the refresher and waits for a refresh
-// under way to end, as ristretto must not be closed while it stores.
+// under way to end. A load that ends after Close stores nothing.
 func (c *Cache[V]) Close() {
 	c.closeOnce.Do(func() {
 		c.stop()
 		<-c.stopped
+		c.storing.Lock()
+		c.closed = true
+		c.storing.Unlock()
 		c.store.Close()
 	})
 }
@@ -242,7 +253,15 @@ func (c *Cache[V]) loadShared(ctx context.Context, keys []string) (map[string]Re
 		sorted[i] = strings.Clone(k)
 	}
 	sort.Strings(sorted)
-	flightKey := strings.Join(sorted, "\x00")
+	// Each key with its length: a key may hold any byte, and joined with a separator
+	// {"a\x00b"} and {"a", "b"} would share a flight and answer each other.
+	var fk strings.Builder
+	for _, k := range sorted {
+		fk.WriteString(strconv.Itoa(len(k)))
+		fk.WriteByte(':')
+		fk.WriteString(k)
+	}
+	flightKey := fk.String()
 	for {
 		seq := c.seq.Load()
 		v, err, _ := c.flight.Do(flightKey, func() (any, error) {
@@ -290,8 +309,14 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], 
 		return flight[V]{}, err
 	}
 	out := make(map[string]Result[V], len(keys))
+	c.storing.RLock()
+	defer c.storing.RUnlock()
 	for i, k := range keys {
 		v, found := values[k]
+		out[k] = Result[V]{Value: v, Found: found, Source: Loaded, AsOf: asOf}
+		if c.closed {
+			continue
+		}
 		e := &entry[V]{value: v, found: found, asOf: asOf, tags: tags[i], seq: seq}
 		// No TTL in the store: GetMany judges an entry's age itself, and ristretto keeps
 		// every key given a TTL in a bucket of its expiry until that expiry, evicted or
@@ -302,9 +327,10 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], 
 		} else if c.opts.NegativeTTL > 0 {
 			c.store.Set(k, e, cost)
 		}
-		out[k] = Result[V]{Value: v, Found: found, Source: Loaded, AsOf: asOf}
 	}
-	c.store.Wait() // the next reader sees these entries, not another miss
+	if !c.closed {
+		c.store.Wait() // the next reader sees these entries, not another miss
+	}
 	return flight[V]{results: out}, nil
 }
 
@@ -374,26 +400,38 @@ func (c *Cache[V]) refresh(keys []string) {
 // the same network poll queue theirs and one load carries them all.
 func (c *Cache[V]) refresher(ctx context.Context) {
 	defer close(c.stopped)
-	for ctx.Err() == nil {
+	for {
 		var keys []string
 		select {
 		case keys = <-c.refreshQ:
 		case <-ctx.Done():
 			return
 		}
+		if ctx.Err() != nil { // closed while a refresh was queued: the select chose at random
+			return
+		}
 		runtime.Gosched()
+		jobs := [][]string{keys}
 	batch:
 		for len(keys) < maxRefreshBatch {
 			select {
 			case more := <-c.refreshQ:
-				keys = append(keys, more...)
+				jobs = append(jobs, more)
+				keys = append(keys[:len(keys):len(keys)], more...)
 			default:
 				break batch
 			}
 		}
 		// A load runs on a context without the caller's cancellation or deadline (it may
 		// be shared with readers): the loader bounds its own calls, as bridge's guards do.
-		c.loadShared(ctx, keys) // a failure leaves the old values to age out
+		// A failed batch is loaded again read by read, so that one read's failure (one
+		// account's, say) leaves the others' refreshes as they were before batching; a
+		// failure leaves the old values to age out.
+		if _, err := c.loadShared(ctx, keys); err != nil && len(jobs) > 1 {
+			for _, job := range jobs {
+				c.loadShared(ctx, job)
+			}
+		}
 		c.refreshed(keys)
 	}
 }

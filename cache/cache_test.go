@@ -15,11 +15,23 @@ import (
 
 // owner is a fake source of truth that counts its loads.
 type owner struct {
-	mu     sync.Mutex
-	values map[string]int
-	fail   error
-	loads  atomic.Int32
-	gate   chan struct{} // when set, loads wait for it
+	mu      sync.Mutex
+	values  map[string]int
+	fail    error
+	failKey string // a load asking for it fails
+	loads   atomic.Int32
+	gate    chan struct{} // when set, loads wait for it
+	opened  sync.Once
+}
+
+// open lets every load waiting on the gate through, once.
+func (o *owner) open() { o.opened.Do(func() { close(o.gate) }) }
+
+// gated sets the owner's gate and opens it when the test ends, before the cache is
+// closed (cleanups run last first): a failing test must not leave the refresher waiting.
+func (o *owner) gated(t *testing.T) {
+	o.gate = make(chan struct{})
+	t.Cleanup(o.open)
 }
 
 func (o *owner) load(ctx context.Context, keys []string) (map[string]int, error) {
@@ -31,6 +43,11 @@ func (o *owner) load(ctx context.Context, keys []string) (map[string]int, error)
 	defer o.mu.Unlock()
 	if o.fail != nil {
 		return nil, o.fail
+	}
+	for _, k := range keys {
+		if k == o.failKey && o.failKey != "" {
+			return nil, errors.New("cannot load " + k)
+		}
 	}
 	out := map[string]int{}
 	for _, k := range keys {
@@ -132,7 +149,7 @@ func TestRefreshesQueuedDuringALoadLoadTogether(t *testing.T) {
 	for _, k := range keys {
 		o.set(k, 2)
 	}
-	o.gate = make(chan struct{}) // the refresher reads it only after the next refresh is queued
+	o.gated(t) // the refresher reads the gate only after the next refresh is queued
 	clk.advance(1500 * time.Millisecond)
 	get(t, c, "a1")
 	eventually(t, "the first refresh never started", func() bool { return o.loads.Load() == 2 })
@@ -141,7 +158,7 @@ func TestRefreshesQueuedDuringALoadLoadTogether(t *testing.T) {
 			t.Fatalf("%s within revalidate: %+v, want the old value at once", k, r)
 		}
 	}
-	close(o.gate)
+	o.open()
 	for _, k := range keys {
 		eventually(t, k+"'s refresh never landed", func() bool { return get(t, c, k).Value == 2 })
 	}
@@ -164,7 +181,7 @@ func TestARefreshThatFindsTheQueueFullIsDropped(t *testing.T) {
 	if _, err := c.GetMany(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
-	o.gate = make(chan struct{}) // the refresher reads it only after the next refresh is queued
+	o.gated(t) // the refresher reads the gate only after the next refresh is queued
 	clk.advance(1500 * time.Millisecond)
 	get(t, c, keys[0])
 	eventually(t, "the first refresh never started", func() bool { return o.loads.Load() == 2 })
@@ -178,13 +195,99 @@ func TestARefreshThatFindsTheQueueFullIsDropped(t *testing.T) {
 	if s := c.Stats(); s.Refreshes != refreshQueue+1 || s.RefreshesDropped != 1 {
 		t.Errorf("%d refreshes counted and %d dropped, want %d and 1", s.Refreshes, s.RefreshesDropped, refreshQueue+1)
 	}
-	close(o.gate)
+	o.open()
 	eventually(t, "the queued refreshes never landed", func() bool {
 		_, busy := c.refreshing.Load(keys[1])
 		return !busy
 	})
 	get(t, c, last) // still within revalidate: queued now
 	eventually(t, "the dropped key was never refreshed later", func() bool { return c.Stats().Refreshes > refreshQueue+1 })
+}
+
+func TestAFailedRefreshBatchIsLoadedAgainReadByRead(t *testing.T) {
+	o := &owner{values: map[string]int{"a1": 1, "a2": 1, "b1": 1}}
+	c, clk := newCache(t, o)
+	if _, err := c.GetMany(context.Background(), []string{"a1", "a2", "b1"}); err != nil {
+		t.Fatal(err)
+	}
+	o.set("a1", 2)
+	o.set("a2", 2)
+	o.gated(t)
+	clk.advance(1500 * time.Millisecond)
+	get(t, c, "a1")
+	eventually(t, "the first refresh never started", func() bool { return o.loads.Load() == 2 })
+	get(t, c, "a2") // two reads' refreshes, queued behind a1's: one batch
+	get(t, c, "b1")
+	o.mu.Lock()
+	o.failKey = "b1" // a load that asks for b1 fails, as one account's read can
+	o.mu.Unlock()
+	o.open()
+	eventually(t, "a2's refresh was lost with b1's", func() bool { return get(t, c, "a2").Value == 2 })
+	if n := o.loads.Load(); n != 5 {
+		t.Errorf("%d loads, want 5: the first, a1's refresh, the failed batch, then a2 and b1 alone", n)
+	}
+}
+
+func TestKeysThatJoinTheSameDoNotShareAFlight(t *testing.T) {
+	o := &owner{values: map[string]int{"a\x00b": 1, "a": 2, "b": 3}}
+	o.gated(t)
+	c, _ := newCache(t, o)
+	joined := make(chan Result[int])
+	go func() { r, _ := c.Get(context.Background(), "a\x00b"); joined <- r }()
+	eventually(t, "the first load never started", func() bool { return o.loads.Load() == 1 })
+	apart := make(chan []Result[int])
+	go func() { rs, _ := c.GetMany(context.Background(), []string{"a", "b"}); apart <- rs }()
+	eventually(t, "{a, b} joined the flight of \"a\\x00b\"", func() bool { return o.loads.Load() == 2 })
+	o.open()
+	if r := <-joined; r.Value != 1 || !r.Found {
+		t.Errorf("a\\x00b: %+v", r)
+	}
+	if rs := <-apart; rs[0].Value != 2 || rs[1].Value != 3 {
+		t.Errorf("a, b: %+v", rs)
+	}
+}
+
+func TestARefreshOfAKeyInAReusedBufferFreesTheKey(t *testing.T) {
+	o := &owner{values: map[string]int{"A1": 1}}
+	c, clk := newCache(t, o)
+	get(t, c, "A1")
+	clk.advance(1500 * time.Millisecond)
+	buf := []byte("A1")
+	if _, err := c.Get(context.Background(), unsafe.String(&buf[0], len(buf))); err != nil {
+		t.Fatal(err)
+	}
+	copy(buf, "Z9") // the caller reuses its buffer while the refresh is queued or running
+	eventually(t, "the refresh never ended", func() bool {
+		n := 0
+		c.refreshing.Range(func(any, any) bool { n++; return true })
+		return n == 0
+	})
+}
+
+func TestCloseWhileReadersLoad(t *testing.T) {
+	o := &owner{values: map[string]int{}}
+	c, _ := newCache(t, o)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; !stop.Load(); i++ {
+				c.Get(context.Background(), fmt.Sprintf("k%d-%d", g, i))
+			}
+		}()
+	}
+	time.Sleep(10 * time.Millisecond)
+	c.Close()
+	stop.Store(true)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("readers that loaded across Close never returned")
+	}
 }
 
 func TestStaleFallbackIsBoundedByMaxStale(t *testing.T) {
