@@ -516,15 +516,8 @@ func TestEntriesCarryNoStoreTTL(t *testing.T) {
 // golang/go#70886), so the bound is no tighter. Anything kept per key loaded grows with
 // the keys and fails it.
 func TestMemoryStaysBoundedUnderChurn(t *testing.T) {
-	heap := func() int64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return int64(m.HeapAlloc)
-	}
 	const maxBytes, cost = 256 << 10, 200
-	empty := heap()
+	empty := liveHeap()
 	load := func(_ context.Context, keys []string) (map[string]int, error) {
 		out := make(map[string]int, len(keys))
 		for i, k := range keys {
@@ -552,9 +545,9 @@ func TestMemoryStaysBoundedUnderChurn(t *testing.T) {
 		}
 	}
 	churn(5)
-	full := heap()
+	full := liveHeap()
 	churn(100)
-	if grown, own := heap()-full, full-empty; grown > own {
+	if grown, own := liveHeap()-full, full-empty; grown > own {
 		t.Errorf("100 times %d new keys grew the heap by %d bytes, more than the cache's own %d", held, grown, own)
 	}
 	if s := c.Stats(); s.Evictions < uint64(10*held) || s.CostBytes > maxBytes {
@@ -566,13 +559,6 @@ func TestMemoryStaysBoundedUnderChurn(t *testing.T) {
 // value's own (its cost function's part), its key and tags, the entry and ristretto's
 // bookkeeping (the cache's part). MaxBytes then bounds memory, not an estimate of it.
 func TestChargedCostIsTheHeapEntriesHold(t *testing.T) {
-	heap := func() int64 {
-		runtime.GC()
-		runtime.GC()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return int64(m.HeapAlloc)
-	}
 	load := func(_ context.Context, keys []string) (map[string][]byte, error) {
 		out := make(map[string][]byte, len(keys))
 		for _, k := range keys {
@@ -588,7 +574,7 @@ func TestChargedCostIsTheHeapEntriesHold(t *testing.T) {
 	defer c.Close()
 	const n = 50_000
 	keys := make([]string, 100)
-	before := heap()
+	before := liveHeap()
 	for i := 0; i < n; i += len(keys) {
 		for j := range keys {
 			keys[j] = fmt.Sprintf("k%07d", i+j)
@@ -597,9 +583,18 @@ func TestChargedCostIsTheHeapEntriesHold(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	held, charged := float64(heap()-before)/n, float64(c.Stats().CostBytes)/n
+	held, charged := float64(liveHeap()-before)/n, float64(c.Stats().CostBytes)/n
 	t.Logf("an entry holds %.0f bytes of heap and is charged %.0f", held, charged)
 	if r := held / charged; r < 0.8 || r > 1.25 {
 		t.Errorf("an entry holds %.2f times the cost it is charged", r)
 	}
+}
+
+// liveHeap is the heap in use after a full collection.
+func liveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
 }
