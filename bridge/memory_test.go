@@ -12,7 +12,7 @@ import (
 
 // The bytes the caches charge are the heap they hold, within a quarter, for entries read
 // from a real ERP: cache.max_bytes then bounds memory, not an estimate of it. (It once
-// charged two thirds of what stock and price entries held.)
+// charged about half of what stock and price entries held: 1.94 here.)
 func TestCachesChargeTheHeapTheyHold(t *testing.T) {
 	e := embeddedtest.Open(t)
 	cfg := bridge.DefaultConfig
