@@ -47,6 +47,13 @@ type Options struct {
 	NegativeTTL time.Duration
 	// Tags returns the invalidation tags of a key besides the key itself.
 	Tags func(key string) []string
+	// MissLoads, when positive, loads the misses of concurrent reads together: at most
+	// MissLoads loads run at once, and the misses that arrive meanwhile wait to be loaded
+	// together, up to maxBatch keys a load. It is for a loader that reads any set of keys
+	// in one call and fails only as a whole (the owner unreachable), never for one key:
+	// a failed load fails every read that shared it. Zero: each read loads its own
+	// misses, shared only with reads missing the very same keys.
+	MissLoads int
 }
 
 // LoadFunc loads the values of keys from the owner. Keys it leaves out of the map are
@@ -55,12 +62,13 @@ type LoadFunc[V any] func(ctx context.Context, keys []string) (map[string]V, err
 
 // Background refreshes are queued for one refresher goroutine per cache, which loads
 // what is queued together: it stops taking queued refreshes (each a read's keys) once a
-// batch has maxRefreshBatch keys. A goroutine per refresh grew a fresh stack through the
-// ERP driver's calls every time: 7% of the bridge's CPU with reads spread over a large
-// catalog, where a third of the reads revalidate.
+// batch has maxBatch keys; batched misses (Options.MissLoads) stop taking reads' keys
+// there too. A goroutine per refresh grew a fresh stack through the ERP driver's calls
+// every time: 7% of the bridge's CPU with reads spread over a large catalog, where a
+// third of the reads revalidate.
 const (
-	refreshQueue    = 1024
-	maxRefreshBatch = 64
+	refreshQueue = 1024
+	maxBatch     = 64
 )
 
 // Result is one key's answer.
@@ -102,11 +110,17 @@ type invalidation struct {
 
 // Cache is a read-through cache of V by string key. It is safe for concurrent use.
 type Cache[V any] struct {
-	opts       Options
-	load       LoadFunc[V]
-	cost       func(V) int64
-	store      *ristretto.Cache[string, *entry[V]]
-	flight     singleflight.Group
+	opts   Options
+	load   LoadFunc[V]
+	cost   func(V) int64
+	store  *ristretto.Cache[string, *entry[V]]
+	flight singleflight.Group
+	// With MissLoads: the batch taking misses (nil if none), the batch each key being
+	// loaded is in, and a slot per load running.
+	batchMu    sync.Mutex
+	open       *batch[V]
+	inflight   map[string]*batch[V]
+	missSlots  chan struct{}
 	refreshing sync.Map      // key → struct{}: queued or being refreshed
 	refreshQ   chan []string // keys to refresh, for refresher
 	stop       context.CancelFunc
@@ -141,6 +155,9 @@ func New[V any](opts Options, load LoadFunc[V], cost func(V) int64) (*Cache[V], 
 	c := &Cache[V]{opts: opts, load: load, cost: cost, now: time.Now, invalidated: map[string]invalidation{},
 		horizon:  max(opts.TTL+opts.Revalidate, opts.NegativeTTL),
 		refreshQ: make(chan []string, refreshQueue), stopped: make(chan struct{})}
+	if opts.MissLoads > 0 {
+		c.inflight, c.missSlots = map[string]*batch[V]{}, make(chan struct{}, opts.MissLoads)
+	}
 	store, err := ristretto.NewCache(&ristretto.Config[string, *entry[V]]{
 		NumCounters:        max(10_000, opts.MaxBytes/50), // ~10 per entry of ~500 bytes
 		MaxCost:            opts.MaxBytes,
@@ -245,8 +262,12 @@ func (c *Cache[V]) GetMany(ctx context.Context, keys []string) ([]Result[V], err
 	return out, nil
 }
 
-// loadShared runs one load per distinct set of keys at a time and stores what it gets.
+// loadShared runs one load per distinct set of keys at a time, or with MissLoads one
+// per batch, and stores what it gets.
 func (c *Cache[V]) loadShared(ctx context.Context, keys []string) (map[string]Result[V], error) {
+	if c.missSlots != nil {
+		return c.loadBatched(ctx, keys)
+	}
 	// The keys are kept (entries, tags, the loader's values), and a caller's string may
 	// live in a buffer it reuses (Fiber's request values do): own copies.
 	sorted := make([]string, len(keys))
@@ -280,6 +301,103 @@ func (c *Cache[V]) loadShared(ctx context.Context, keys []string) (map[string]Re
 		}
 	}
 }
+
+// batch is one load of the misses of concurrent reads.
+type batch[V any] struct {
+	keys []string
+	done chan struct{} // closed when f and err are set
+	f    flight[V]
+	err  error
+}
+
+// loadBatched answers keys from the batches loading them: a key already being loaded
+// waits for that load, the others join the batch taking misses, and a read that opens
+// a batch runs it once a load slot is free, with every key that joined it by then.
+func (c *Cache[V]) loadBatched(ctx context.Context, keys []string) (map[string]Result[V], error) {
+	for {
+		seq := c.seq.Load()
+		batches, leads := c.join(keys)
+		for _, b := range leads {
+			c.runBatch(ctx, b)
+		}
+		var out map[string]Result[V]
+		again := false
+		for _, b := range batches {
+			<-b.done
+			if b.err != nil {
+				return nil, b.err
+			}
+			// As in loadShared: a batch answered from the cache before a later
+			// invalidation does not answer a read that began after it.
+			again = again || b.f.cached && b.f.seq < seq
+			if len(batches) == 1 {
+				out = b.f.results
+				break
+			}
+			if out == nil {
+				out = make(map[string]Result[V], len(keys))
+			}
+			for _, k := range keys {
+				if r, ok := b.f.results[k]; ok {
+					out[k] = r
+				}
+			}
+		}
+		if !again {
+			return out, nil
+		}
+	}
+}
+
+// join finds or makes the batch of each key, and returns every batch keys are in and
+// the batches the caller opened, which it must run.
+func (c *Cache[V]) join(keys []string) (batches, leads []*batch[V]) {
+	c.batchMu.Lock()
+	defer c.batchMu.Unlock()
+	for _, k := range keys {
+		b, ok := c.inflight[k]
+		if !ok {
+			if c.open == nil || len(c.open.keys) >= maxBatch {
+				c.open = &batch[V]{done: make(chan struct{})}
+				leads = append(leads, c.open)
+			}
+			b = c.open
+			k = strings.Clone(k) // kept by the batch, and a caller's buffer may be reused
+			b.keys = append(b.keys, k)
+			c.inflight[k] = b
+		}
+		if !slices.Contains(batches, b) {
+			batches = append(batches, b)
+		}
+	}
+	return batches, leads
+}
+
+// runBatch loads batch b when a load slot is free. Before it waits it lets the
+// goroutines that are ready run first, so that the reads of the same network poll join.
+func (c *Cache[V]) runBatch(ctx context.Context, b *batch[V]) {
+	runtime.Gosched()
+	c.missSlots <- struct{}{}
+	c.batchMu.Lock()
+	if c.open == b {
+		c.open = nil // closed to joiners: later misses make the next batch
+	}
+	c.batchMu.Unlock()
+	defer func() {
+		<-c.missSlots
+		c.batchMu.Lock()
+		for _, k := range b.keys {
+			delete(c.inflight, k) // stored: the next miss finds it in the cache
+		}
+		c.batchMu.Unlock()
+		close(b.done)
+	}()
+	b.err = errLoadPanicked // what the joiners get if the load never returns
+	// Not the opener's context: one caller hanging up must not fail the rest.
+	b.f, b.err = c.loadAndStore(context.WithoutCancel(ctx), b.keys)
+}
+
+var errLoadPanicked = errors.New("cache: the load panicked")
 
 // flight is what one load answers every caller that joined it.
 type flight[V any] struct {
@@ -414,7 +532,7 @@ func (c *Cache[V]) refresher(ctx context.Context) {
 		runtime.Gosched()
 		jobs, n := [][]string{keys}, len(keys)
 	batch:
-		for n < maxRefreshBatch {
+		for n < maxBatch {
 			select {
 			case more := <-c.refreshQ:
 				jobs, n = append(jobs, more), n+len(more)

@@ -69,10 +69,15 @@ type clock struct{ t atomic.Int64 }
 func (c *clock) now() time.Time          { return time.Unix(0, c.t.Load()) }
 func (c *clock) advance(d time.Duration) { c.t.Add(int64(d)) }
 
+// missLoads is the Options.MissLoads of newCache's caches: TestWithBatchedMisses runs
+// the tests again with misses batched.
+var missLoads = 0
+
 func newCache(t *testing.T, o *owner) (*Cache[int], *clock) {
 	t.Helper()
 	c, err := New[int](Options{MaxBytes: 1 << 20, TTL: time.Second, Revalidate: time.Second, MaxStale: 10 * time.Second,
-		NegativeTTL: 500 * time.Millisecond, Tags: func(k string) []string { return []string{"group:" + k[:1]} }},
+		NegativeTTL: 500 * time.Millisecond, Tags: func(k string) []string { return []string{"group:" + k[:1]} },
+		MissLoads: missLoads},
 		o.load, func(int) int64 { return 8 })
 	if err != nil {
 		t.Fatal(err)
@@ -181,10 +186,11 @@ func TestARefreshThatFindsTheQueueFullIsDropped(t *testing.T) {
 	if _, err := c.GetMany(context.Background(), keys); err != nil {
 		t.Fatal(err)
 	}
-	o.gated(t) // the refresher reads the gate only after the next refresh is queued
+	loaded := o.loads.Load() // one load, or one a batch of keys with batched misses
+	o.gated(t)               // the refresher reads the gate only after the next refresh is queued
 	clk.advance(1500 * time.Millisecond)
 	get(t, c, keys[0])
-	eventually(t, "the first refresh never started", func() bool { return o.loads.Load() == 2 })
+	eventually(t, "the first refresh never started", func() bool { return o.loads.Load() == loaded+1 })
 	for _, k := range keys[1:] { // the queue holds refreshQueue; the last finds it full
 		get(t, c, k)
 	}
@@ -597,4 +603,100 @@ func liveHeap() int64 {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return int64(m.HeapAlloc)
+}
+
+// TestWithBatchedMisses runs the tests of one read's behaviour again with the misses of
+// concurrent reads loaded together: batching changes how many loads there are, not
+// what a read is answered.
+func TestWithBatchedMisses(t *testing.T) {
+	missLoads = 4
+	t.Cleanup(func() { missLoads = 0 })
+	for name, test := range map[string]func(*testing.T){
+		"FreshHitThenReloadAfterRevalidateWindow":    TestFreshHitThenReloadAfterRevalidateWindow,
+		"StaleWhileRevalidate":                       TestStaleWhileRevalidate,
+		"RefreshesQueuedDuringALoadLoadTogether":     TestRefreshesQueuedDuringALoadLoadTogether,
+		"ARefreshThatFindsTheQueueFullIsDropped":     TestARefreshThatFindsTheQueueFullIsDropped,
+		"AFailedRefreshBatchIsLoadedAgainReadByRead": TestAFailedRefreshBatchIsLoadedAgainReadByRead,
+		"ARefreshOfAKeyInAReusedBufferFreesTheKey":   TestARefreshOfAKeyInAReusedBufferFreesTheKey,
+		"CloseWhileReadersLoad":                      TestCloseWhileReadersLoad,
+		"StaleFallbackIsBoundedByMaxStale":           TestStaleFallbackIsBoundedByMaxStale,
+		"NegativeEntries":                            TestNegativeEntries,
+		"StampedeMakesOneLoad":                       TestStampedeMakesOneLoad,
+		"InvalidationDuringALoadWins":                TestInvalidationDuringALoadWins,
+		"InvalidateByTag":                            TestInvalidateByTag,
+		"LateMissAfterAFlightDoesNotReload":          TestLateMissAfterAFlightDoesNotReload,
+		"KeysInReusedBuffersStayInvalidatable":       TestKeysInReusedBuffersStayInvalidatable,
+		"InvalidationBookkeepingIsBounded":           TestInvalidationBookkeepingIsBounded,
+		"ForgottenInvalidationsWereOutlived":         TestForgottenInvalidationsWereOutlived,
+		"ConcurrentInvalidationsAreNeverLost":        TestConcurrentInvalidationsAreNeverLost,
+		"EntriesCarryNoStoreTTL":                     TestEntriesCarryNoStoreTTL,
+	} {
+		t.Run(name, test)
+	}
+}
+
+func TestMissesArrivingDuringALoadLoadTogether(t *testing.T) {
+	missLoads = 1
+	t.Cleanup(func() { missLoads = 0 })
+	keys := []string{"a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9"}
+	o := &owner{values: map[string]int{}}
+	for i, k := range keys {
+		o.values[k] = i
+	}
+	o.gated(t)
+	c, _ := newCache(t, o)
+	answers := make(chan error, len(keys))
+	read := func(i int) {
+		r, err := c.Get(context.Background(), keys[i])
+		if err == nil && (r.Value != i || r.Source != Loaded) {
+			err = fmt.Errorf("%s: %+v, want %d loaded", keys[i], r, i)
+		}
+		answers <- err
+	}
+	go read(0)
+	eventually(t, "the first load never started", func() bool { return o.loads.Load() == 1 })
+	for i := 1; i < len(keys); i++ { // the one load slot is taken: these wait together
+		go read(i)
+	}
+	eventually(t, "the misses never joined one batch", func() bool { return c.joined() == len(keys)-1 })
+	o.open()
+	for range keys {
+		if err := <-answers; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := o.loads.Load(); n != 2 {
+		t.Errorf("%d loads, want 2: the first, and one for the eight misses behind it", n)
+	}
+}
+
+// A batch's keys may come from reads with and without a stale value to fall back on:
+// when its load fails, each read falls back to its own.
+func TestABatchedReadFallsBackToItsOwnStaleValue(t *testing.T) {
+	missLoads = 1
+	t.Cleanup(func() { missLoads = 0 })
+	o := &owner{values: map[string]int{"a1": 1, "a2": 2}}
+	c, clk := newCache(t, o)
+	get(t, c, "a1")
+	clk.advance(3 * time.Second) // past TTL and revalidate, within MaxStale
+	o.gated(t)
+	o.fail = errors.New("owner down")
+	busy := make(chan struct{})
+	go func() { c.Get(context.Background(), "b1"); close(busy) }() // takes the load slot
+	eventually(t, "the first load never started", func() bool { return o.loads.Load() == 2 })
+	stale, absent := make(chan Result[int]), make(chan error)
+	go func() { r, _ := c.Get(context.Background(), "a1"); stale <- r }()
+	go func() { _, err := c.Get(context.Background(), "a2"); absent <- err }()
+	eventually(t, "a1 and a2 never joined one batch", func() bool { return c.joined() == 2 })
+	o.open()
+	<-busy
+	if r := <-stale; r.Source != Stale || r.Value != 1 {
+		t.Errorf("a1: %+v, want its stale value", r)
+	}
+	if err := <-absent; err == nil {
+		t.Error("a2, never loaded: no error, want the failed load's")
+	}
+	if n := o.loads.Load(); n != 3 {
+		t.Errorf("%d loads, want 3: a1's first, b1's, and one for a1 and a2", n)
+	}
 }
