@@ -304,21 +304,24 @@ func (c *Cache[V]) loadShared(ctx context.Context, keys []string) (map[string]Re
 
 // batch is one load of the misses of concurrent reads.
 type batch[V any] struct {
-	keys []string
-	done chan struct{} // closed when f and err are set
-	f    flight[V]
-	err  error
+	keys   []string
+	sealed bool          // closed to joiners, loading
+	seq    uint64        // with sealed: invalidations counted when it was sealed
+	done   chan struct{} // closed when f and err are set
+	f      flight[V]
+	err    error
 }
 
-// loadBatched answers keys from the batches loading them: a key already being loaded
-// waits for that load, the others join the batch taking misses, and a read that opens
-// a batch runs it once a load slot is free, with every key that joined it by then.
+// loadBatched answers keys from the batches loading them: a key being loaded since
+// before the last invalidation waits for that load, the others join the batch taking
+// misses, and a read that opens a batch runs it once a load slot is free, with every
+// key that joined it by then.
 func (c *Cache[V]) loadBatched(ctx context.Context, keys []string) (map[string]Result[V], error) {
 	for {
 		seq := c.seq.Load()
-		batches, leads := c.join(keys)
-		for _, b := range leads {
-			c.runBatch(ctx, b)
+		batches, mine := c.join(keys)
+		if mine != nil {
+			c.runBatch(ctx, mine)
 		}
 		var out map[string]Result[V]
 		again := false
@@ -349,17 +352,20 @@ func (c *Cache[V]) loadBatched(ctx context.Context, keys []string) (map[string]R
 	}
 }
 
-// join finds or makes the batch of each key, and returns every batch keys are in and
-// the batches the caller opened, which it must run.
-func (c *Cache[V]) join(keys []string) (batches, leads []*batch[V]) {
+// join finds or makes the batch of each key. It returns every batch the keys are in,
+// and the batch the caller opened, if any, which it must run. Keys join the open batch
+// until it has maxBatch; the caller's own batch takes the rest of its keys, however
+// many, so that no read waits for two loads of its own one after the other.
+func (c *Cache[V]) join(keys []string) (batches []*batch[V], mine *batch[V]) {
 	c.batchMu.Lock()
 	defer c.batchMu.Unlock()
 	for _, k := range keys {
 		b, ok := c.inflight[k]
-		if !ok {
-			if c.open == nil || len(c.open.keys) >= maxBatch {
+		// A load sealed before an invalidation may answer a value older than this read.
+		if !ok || b.sealed && b.seq != c.seq.Load() {
+			if c.open == nil || len(c.open.keys) >= maxBatch && c.open != mine {
 				c.open = &batch[V]{done: make(chan struct{})}
-				leads = append(leads, c.open)
+				mine = c.open
 			}
 			b = c.open
 			k = strings.Clone(k) // kept by the batch, and a caller's buffer may be reused
@@ -370,7 +376,7 @@ func (c *Cache[V]) join(keys []string) (batches, leads []*batch[V]) {
 			batches = append(batches, b)
 		}
 	}
-	return batches, leads
+	return batches, mine
 }
 
 // runBatch loads batch b when a load slot is free. Before it waits it lets the
@@ -380,14 +386,17 @@ func (c *Cache[V]) runBatch(ctx context.Context, b *batch[V]) {
 	c.missSlots <- struct{}{}
 	c.batchMu.Lock()
 	if c.open == b {
-		c.open = nil // closed to joiners: later misses make the next batch
+		c.open = nil // later misses make the next batch
 	}
+	b.sealed, b.seq = true, c.seq.Load()
 	c.batchMu.Unlock()
 	defer func() {
 		<-c.missSlots
 		c.batchMu.Lock()
 		for _, k := range b.keys {
-			delete(c.inflight, k) // stored: the next miss finds it in the cache
+			if c.inflight[k] == b { // stored: the next miss finds it in the cache
+				delete(c.inflight, k)
+			}
 		}
 		c.batchMu.Unlock()
 		close(b.done)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -698,5 +699,93 @@ func TestABatchedReadFallsBackToItsOwnStaleValue(t *testing.T) {
 	}
 	if n := o.loads.Load(); n != 3 {
 		t.Errorf("%d loads, want 3: a1's first, b1's, and one for a1 and a2", n)
+	}
+}
+
+// A read that begins after an invalidation must not be answered by a load of its key
+// that began before it, as it would be by joining that load's batch.
+func TestAReadAfterAnInvalidationDoesNotJoinAnOlderLoad(t *testing.T) {
+	var calls atomic.Int32
+	gate := make(chan struct{})
+	t.Cleanup(func() { close(gate) })
+	load := func(_ context.Context, keys []string) (map[string]int, error) {
+		if calls.Add(1) == 1 {
+			<-gate
+			return map[string]int{"a1": 1}, nil // the value before the change
+		}
+		return map[string]int{"a1": 2}, nil
+	}
+	c, err := New[int](Options{MaxBytes: 1 << 20, TTL: time.Second, MissLoads: 4}, load, func(int) int64 { return 8 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	go c.Get(context.Background(), "a1")
+	eventually(t, "the first load never started", func() bool { return calls.Load() == 1 })
+	c.Invalidate("a1") // the owner changed a1 while the old value was on its way
+	later := make(chan Result[int])
+	go func() { r, _ := c.Get(context.Background(), "a1"); later <- r }()
+	select {
+	case r := <-later:
+		if r.Value != 2 {
+			t.Errorf("read after the invalidation: %+v, want the new value", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the read after the invalidation waited for the load that began before it")
+	}
+}
+
+// A read's own misses are one load however many they are: split into batches, the
+// later ones would wait for the earlier ones.
+func TestAReadOfManyMissesIsOneLoad(t *testing.T) {
+	missLoads = 1
+	t.Cleanup(func() { missLoads = 0 })
+	o := &owner{values: map[string]int{}}
+	keys := make([]string, 3*maxBatch)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("k%d", i)
+		o.values[keys[i]] = i
+	}
+	c, _ := newCache(t, o)
+	rs, err := c.GetMany(context.Background(), keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range rs {
+		if r.Value != i || !r.Found {
+			t.Fatalf("%s: %+v", keys[i], r)
+		}
+	}
+	if n := o.loads.Load(); n != 1 {
+		t.Errorf("%d loads of one read's %d misses, want 1", n, len(keys))
+	}
+}
+
+// A load that panics fails the reads that shared it and leaves the cache working.
+func TestABatchWhoseLoadPanicsReleasesItsKeys(t *testing.T) {
+	load := func(_ context.Context, keys []string) (map[string]int, error) {
+		if slices.Contains(keys, "boom") {
+			panic("loader bug")
+		}
+		return map[string]int{keys[0]: 1}, nil
+	}
+	c, err := New[int](Options{MaxBytes: 1 << 20, TTL: time.Second, MissLoads: 1}, load, func(int) int64 { return 8 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	func() {
+		defer func() { recover() }()
+		c.Get(context.Background(), "boom")
+	}()
+	done := make(chan error)
+	go func() { _, err := c.Get(context.Background(), "a1"); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("a read after the panic: %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("a read after the panic never returned: the panicked batch kept its slot or keys")
 	}
 }
