@@ -275,41 +275,36 @@ func (c *Cache[V]) loadShared(ctx context.Context, keys []string) (map[string]Re
 		sorted[i] = strings.Clone(k)
 	}
 	sort.Strings(sorted)
-	// Each key with its length: a key may hold any byte, and joined with a separator
-	// {"a\x00b"} and {"a", "b"} would share a flight and answer each other.
+	// The invalidations counted so far, then each key with its length. A read joins only
+	// a flight that began since the last invalidation: one that began before it may
+	// answer a value from before the change the read came after. And a key may hold any
+	// byte: joined with a separator, {"a\x00b"} and {"a", "b"} would share a flight.
 	var fk strings.Builder
+	fk.WriteString(strconv.FormatUint(c.seq.Load(), 10))
+	fk.WriteByte('#')
 	for _, k := range sorted {
 		fk.WriteString(strconv.Itoa(len(k)))
 		fk.WriteByte(':')
 		fk.WriteString(k)
 	}
-	flightKey := fk.String()
-	for {
-		seq := c.seq.Load()
-		v, err, _ := c.flight.Do(flightKey, func() (any, error) {
-			// Not the first caller's context: one caller hanging up must not fail the rest.
-			return c.loadAndStore(context.WithoutCancel(ctx), sorted)
-		})
-		if err != nil {
-			return nil, err
-		}
-		// A flight that found its keys in the cache answers as of its check: a caller
-		// that joined it after a later invalidation asks again, or it would be answered
-		// from the cache a value invalidated before it asked.
-		if f := v.(flight[V]); !f.cached || f.seq >= seq {
-			return f.results, nil
-		}
+	v, err, _ := c.flight.Do(fk.String(), func() (any, error) {
+		// Not the first caller's context: one caller hanging up must not fail the rest.
+		return c.loadAndStore(context.WithoutCancel(ctx), sorted)
+	})
+	if err != nil {
+		return nil, err
 	}
+	return v.(map[string]Result[V]), nil
 }
 
 // batch is one load of the misses of concurrent reads.
 type batch[V any] struct {
-	keys   []string
-	sealed bool          // closed to joiners, loading
-	seq    uint64        // with sealed: invalidations counted when it was sealed
-	done   chan struct{} // closed when f and err are set
-	f      flight[V]
-	err    error
+	keys    []string
+	sealed  bool          // closed to joiners, loading
+	seq     uint64        // with sealed: invalidations counted when it was sealed
+	done    chan struct{} // closed when results and err are set
+	results map[string]Result[V]
+	err     error
 }
 
 // loadBatched answers keys from the batches loading them: a key being loaded since
@@ -317,39 +312,27 @@ type batch[V any] struct {
 // misses, and a read that opens a batch runs it once a load slot is free, with every
 // key that joined it by then.
 func (c *Cache[V]) loadBatched(ctx context.Context, keys []string) (map[string]Result[V], error) {
-	for {
-		seq := c.seq.Load()
-		batches, mine := c.join(keys)
-		if mine != nil {
-			c.runBatch(ctx, mine)
+	batches, mine := c.join(keys)
+	if mine != nil {
+		c.runBatch(ctx, mine)
+	}
+	if len(batches) == 1 {
+		<-batches[0].done
+		return batches[0].results, batches[0].err
+	}
+	out := make(map[string]Result[V], len(keys))
+	for _, b := range batches {
+		<-b.done
+		if b.err != nil {
+			return nil, b.err
 		}
-		var out map[string]Result[V]
-		again := false
-		for _, b := range batches {
-			<-b.done
-			if b.err != nil {
-				return nil, b.err
+		for _, k := range keys {
+			if r, ok := b.results[k]; ok {
+				out[k] = r
 			}
-			// As in loadShared: a batch answered from the cache before a later
-			// invalidation does not answer a read that began after it.
-			again = again || b.f.cached && b.f.seq < seq
-			if len(batches) == 1 {
-				out = b.f.results
-				break
-			}
-			if out == nil {
-				out = make(map[string]Result[V], len(keys))
-			}
-			for _, k := range keys {
-				if r, ok := b.f.results[k]; ok {
-					out[k] = r
-				}
-			}
-		}
-		if !again {
-			return out, nil
 		}
 	}
+	return out, nil
 }
 
 // join finds or makes the batch of each key. It returns every batch the keys are in,
@@ -403,24 +386,18 @@ func (c *Cache[V]) runBatch(ctx context.Context, b *batch[V]) {
 	}()
 	b.err = errLoadPanicked // what the joiners get if the load never returns
 	// Not the opener's context: one caller hanging up must not fail the rest.
-	b.f, b.err = c.loadAndStore(context.WithoutCancel(ctx), b.keys)
+	b.results, b.err = c.loadAndStore(context.WithoutCancel(ctx), b.keys)
 }
 
 var errLoadPanicked = errors.New("cache: the load panicked")
 
-// flight is what one load answers every caller that joined it.
-type flight[V any] struct {
-	results map[string]Result[V]
-	cached  bool   // found fresh in the cache, not loaded
-	seq     uint64 // with cached: invalidations counted before that check
-}
-
-func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], error) {
-	// A caller that missed just before another flight stored these keys gets them now,
-	// not a second load.
-	checked := c.seq.Load() // before the check: an invalidation during it counts as later
+// loadAndStore loads keys and stores what it gets, unless the cache has them all fresh:
+// a caller that missed just before another load stored these keys gets them now, not a
+// second load. Its callers began since the last invalidation before it (loadShared,
+// join), so what the cache holds fresh is as new as what each of them asked for.
+func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (map[string]Result[V], error) {
 	if out, ok := c.fresh(keys); ok {
-		return flight[V]{results: out, cached: true, seq: checked}, nil
+		return out, nil
 	}
 	tags := make([][]string, len(keys))
 	for i, k := range keys {
@@ -434,7 +411,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], 
 	values, err := c.load(ctx, keys)
 	if err != nil {
 		c.loadErrors.Add(1)
-		return flight[V]{}, err
+		return nil, err
 	}
 	out := make(map[string]Result[V], len(keys))
 	c.storing.RLock()
@@ -459,7 +436,7 @@ func (c *Cache[V]) loadAndStore(ctx context.Context, keys []string) (flight[V], 
 	if !c.closed {
 		c.store.Wait() // the next reader sees these entries, not another miss
 	}
-	return flight[V]{results: out}, nil
+	return out, nil
 }
 
 // ristrettoItem is the heap ristretto holds for an entry besides the entry itself: its

@@ -705,6 +705,12 @@ func TestABatchedReadFallsBackToItsOwnStaleValue(t *testing.T) {
 // A read that begins after an invalidation must not be answered by a load of its key
 // that began before it, as it would be by joining that load's batch.
 func TestAReadAfterAnInvalidationDoesNotJoinAnOlderLoad(t *testing.T) {
+	for _, loads := range []int{0, 4} { // the read's own flight, or batched misses
+		t.Run(fmt.Sprint("MissLoads=", loads), func(t *testing.T) { testAReadAfterAnInvalidation(t, loads) })
+	}
+}
+
+func testAReadAfterAnInvalidation(t *testing.T, missLoads int) {
 	var calls atomic.Int32
 	gate := make(chan struct{})
 	t.Cleanup(func() { close(gate) })
@@ -715,7 +721,7 @@ func TestAReadAfterAnInvalidationDoesNotJoinAnOlderLoad(t *testing.T) {
 		}
 		return map[string]int{"a1": 2}, nil
 	}
-	c, err := New[int](Options{MaxBytes: 1 << 20, TTL: time.Second, MissLoads: 4}, load, func(int) int64 { return 8 })
+	c, err := New[int](Options{MaxBytes: 1 << 20, TTL: time.Second, MissLoads: missLoads}, load, func(int) int64 { return 8 })
 	if err != nil {
 		t.Fatal(err)
 	}
