@@ -144,7 +144,7 @@ func BenchmarkERPReads(b *testing.B) {
 		}
 		return skus
 	}
-	// Ten SKUs in one read, as the stock cache's batched refreshes ask.
+	// Ten SKUs in one read, as the stock cache's batched refreshes and misses ask.
 	b.Run("stock10", func(b *testing.B) {
 		b.ReportAllocs()
 		for i := 0; b.Loop(); i++ {

@@ -478,7 +478,7 @@ func TestReadsAnswerWhatTheSchemaHolds(t *testing.T) {
 		if _, err := e.Credit(ctx, "C9999"); !errors.Is(err, erp.ErrNotFound) {
 			t.Errorf("unknown account: %v, want ErrNotFound", err)
 		}
-		// Prices read the account in their own statement: its currency, and not found.
+		// Price data carry the account's currency, and an unknown account is not found.
 		if p, err := e.PriceData(ctx, "C1002", []string{"BRG-00005", "NO-SUCH-SKU"}); err != nil || p.Currency != "EUR" ||
 			len(p.Items) != 1 || p.Items["BRG-00005"].Item.SKU != "BRG-00005" {
 			t.Errorf("prices of C1002 = %+v %v, want EUR and BRG-00005 alone", p, err)
