@@ -47,8 +47,11 @@ taskset -c 1 "$tmp/b2bridge" loadtest --target http://127.0.0.1:18185 --credenti
   --skus "$tmp/skus" --duration "$DUR" --rate "$RATE" >"$tmp/loadtest.out" 2>&1 &
 load=$!
 echo "seconds,rss_mib,heap_mib,cache_mib,evictions,anon_mib,file_mib,caches_evicting,go_mib,outside_go_mib" >"$OUT"
+# Sampled while the load runs, not during the audit that follows it (the load test then
+# reads every account's order history back through the bridge: another workload).
+dur_s=$(python3 -c 'import re, sys; print(sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in re.findall(r"(\d+)([hms])", sys.argv[1])))' "$DUR")
 start=$(date +%s)
-while kill -0 "$load" 2>/dev/null; do
+while kill -0 "$load" 2>/dev/null && [ $(($(date +%s) - start)) -lt "$dur_s" ]; do
   read -r rss anon file < <(awk '/VmRSS/{r = $2} /RssAnon/{a = $2} /RssFile/{f = $2}
     END{printf "%.1f %.1f %.1f\n", r/1024, a/1024, f/1024}' "/proc/$pid/status")
   m=$(curl -s http://127.0.0.1:18185/metrics | awk '/^b2bridge_cache_cost_bytes/{c += $2}
