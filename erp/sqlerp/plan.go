@@ -94,7 +94,7 @@ func (db *DB) planOrder(ctx context.Context, q Runner, account results, draft er
 	reads := send(ctx, q, db.pricingQuery(a, skus), db.stockQuery(skus, p.warehouses, lock))
 	defer reads.close()
 	rs, err = reads.query()
-	priced, err := scanPricing(a, len(skus), rs, err)
+	priced, _, err := scanPricing(a.currency, len(skus), rs, err)
 	if err != nil {
 		return nil, err
 	}

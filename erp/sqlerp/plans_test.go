@@ -60,11 +60,13 @@ func TestPriceReadsFindEntriesByItemForAnyNumberOfSKUs(t *testing.T) {
 		for i := range skus {
 			skus[i] = fmt.Sprint("SKU-", i)
 		}
-		p := db.pricingQuery(account{id: "C1", currency: "EUR", group: "G"}, skus)
-		plan := planOf(t, db, p.query, p.args...)
-		for _, step := range plan {
-			if (strings.Contains(step, " e ") || strings.Contains(step, " l ")) && !strings.Contains(step, "item_id=?") {
-				t.Errorf("%d SKUs: %q reads entries without their item; plan:\n%s", n, step, strings.Join(plan, "\n"))
+		// An order's read, with the account known, and a price read's, which reads it.
+		for _, p := range []statement{db.pricingQuery(account{id: "C1", currency: "EUR", group: "G"}, skus), db.accountPricingQuery("C1", skus)} {
+			plan := planOf(t, db, p.query, p.args...)
+			for _, step := range plan {
+				if (strings.Contains(step, " e ") || strings.Contains(step, " l ")) && !strings.Contains(step, "item_id=?") {
+					t.Errorf("%d SKUs: %q reads entries without their item; plan:\n%s", n, step, strings.Join(plan, "\n"))
+				}
 			}
 		}
 	}
