@@ -486,6 +486,15 @@ func TestReadsAnswerWhatTheSchemaHolds(t *testing.T) {
 		if _, err := e.PriceData(ctx, "C9999", []string{"BRG-00005"}); !errors.Is(err, erp.ErrNotFound) {
 			t.Errorf("prices of an unknown account: %v, want ErrNotFound", err)
 		}
+		// Only unknown SKUs, or none: the statement's account row alone, or the account read.
+		for _, skus := range [][]string{{"NO-SUCH-SKU"}, nil} {
+			if p, err := e.PriceData(ctx, "C1002", skus); err != nil || p.Currency != "EUR" || len(p.Items) != 0 {
+				t.Errorf("prices of C1002 for %q = %+v %v, want EUR and no items", skus, p, err)
+			}
+			if _, err := e.PriceData(ctx, "C9999", skus); !errors.Is(err, erp.ErrNotFound) {
+				t.Errorf("prices of an unknown account for %q: %v, want ErrNotFound", skus, err)
+			}
+		}
 
 		changes, err := e.Changes(ctx, head, 100)
 		if err != nil {
