@@ -561,7 +561,20 @@ func TestDeadlockedOrderIsRetried(t *testing.T) {
 			_, err := e.PlaceOrder(ctx, draft("C1001", "deadlock", line("BRG-00005", 3)))
 			placed <- err
 		}()
-		time.Sleep(300 * time.Millisecond) // the order holds item 5's rows and waits for the account
+		// The order holds item 5's rows and waits for the account. On PostgreSQL, wait until
+		// it does: the backend that waits longer detects the deadlock and is its victim, so
+		// the order must be waiting first (a fixed 300 ms sleep lost that race under load).
+		if e.DB.Dialect().Name == "postgres" {
+			for start, n := time.Now(), 0; n == 0; time.Sleep(10 * time.Millisecond) {
+				queryRow(t, e, `SELECT COUNT(*) FROM pg_stat_activity
+					WHERE datname = current_database() AND wait_event_type = 'Lock'`, nil, &n)
+				if n == 0 && time.Since(start) > 10*time.Second {
+					t.Fatal("the order never waited for the account's row")
+				}
+			}
+		} else {
+			time.Sleep(300 * time.Millisecond)
+		}
 		if _, err := other.Exec(e.DB.Rebind(`UPDATE stock SET on_hand = on_hand WHERE item_id = 5`)); err != nil {
 			t.Fatalf("the other transaction was chosen as the deadlock victim: %v", err)
 		}
